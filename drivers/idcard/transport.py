@@ -286,6 +286,8 @@ class CardReader:
         if found.sw3 == Status.NO_CARD:
             return self._no_card()
         self._misses = 0
+        if self._gave_up and found.sw3 == Status.FOUND:
+            return self.poll_interval  # told to lift and replace it: wait for the lift
         try:
             self._expect(found, Status.FOUND)
             self._expect(link.exchange(Command.SELECT_CARD), Status.OK)
