@@ -131,10 +131,11 @@ class Link:
 
 
 def connect(port_name: str, baudrate: int, opener: Callable[[str, int], Any] = open_serial,
-            deadline_scale: float = 1.0) -> tuple[Link, str, int]:
+            deadline_scale: float = 1.0, *, other_speeds: bool = True) -> tuple[Link, str, int]:
     """Open the port, find the speed the reader answers at (configured first), probe it."""
     last: Exception = ReaderError("no answer")
-    for rate in (baudrate, *[b for b in BAUD_RATES if b != baudrate]):
+    rates = (baudrate, *[b for b in BAUD_RATES if b != baudrate]) if other_speeds else (baudrate,)
+    for rate in rates:
         link = Link(opener(port_name, rate), deadline_scale)
         try:
             return link, link.probe(), rate
@@ -144,12 +145,17 @@ def connect(port_name: str, baudrate: int, opener: Callable[[str, int], Any] = o
         except BaseException:
             link.close()
             raise
-    raise ReaderError(f"reader does not answer at any speed ({last})")
+    speeds = "any speed" if other_speeds else f"{baudrate} baud"
+    raise ReaderError(f"reader does not answer at {speeds} ({last})")
 
 
 def probe_reader(port: str, baudrate: int = 115200, timeout: float = 1.0) -> str:
-    """SAM id of the reader on `port` (for `estation doctor`); raises on any failure."""
-    link, sam_id, _ = connect(port, baudrate, deadline_scale=timeout / DEADLINES[Command.SAM_STATUS])
+    """SAM id of the reader on `port` at exactly `baudrate` (for `estation doctor`).
+
+    Raises on any failure, including a reader that answers only at another speed:
+    the kiosk should be configured with the speed its reader uses."""
+    link, sam_id, _ = connect(port, baudrate, deadline_scale=timeout / DEADLINES[Command.SAM_STATUS],
+                              other_speeds=False)
     link.close()
     return sam_id
 

@@ -10,21 +10,9 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.setup-stamp
 
-# Debian package -> a file it provides (how we check it is really there).
-APT_PACKAGES=(
-  "python3-venv:"                 # checked by creating the venv
-  "xvfb:/usr/bin/Xvfb"
-  "xauth:/usr/bin/xauth"
-  "libgl1-mesa-dri:"
-  "libgl1:"
-  "libegl1:"
-  "libmtdev1:"
-  "fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-  "postgresql:/usr/lib/postgresql/15/bin/initdb"
-  "chromium:/usr/bin/chromium"
-  "espeak-ng:/usr/bin/espeak-ng"
-  "libzbar0:"
-)
+# "package file" pairs, one per line (see the file's header).
+PACKAGE_LIST=hardware/scripts/system-packages.txt
+mapfile -t APT_PACKAGES < <(awk '!/^#/ && NF {print $1 ":" ($2 == "-" ? "" : $2)}' "$PACKAGE_LIST")
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -66,7 +54,8 @@ verify_apt() {
 }
 
 install_venv() {
-  if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt .ci/constraints.txt ]; then
+  if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt .ci/constraints.txt ] \
+     && [ -x $VENV/bin/python ]; then
     say "Python environment up to date"; return
   fi
   [ -x $VENV/bin/python ] || "$PYTHON" -m venv $VENV

@@ -12,7 +12,7 @@ from drivers.idcard.protocol import Command
 from drivers.idcard.sim import Faults, SimulatedReader
 from drivers.idcard.transport import CardReader, ReaderError, connect, open_serial, probe_reader
 
-from conftest import FAST, EventLog
+from idcard_harness import FAST, EventLog
 
 
 def test_start_up_probes_sam_and_reports_its_id(reader, sim):
