@@ -1,0 +1,167 @@
+"""Evaluate a pack for one person on one date (POLICY.md §5): pure, no I/O, no clock.
+
+Each program is `all(require) and any(categories)` in three-valued logic.  An open
+outcome lists the absent facts of its still-open conditions; the next question is the
+askable fact found in most open outcomes (ties: §2 table order).  ID-card facts are
+never offered as questions: the kiosk reads them from the card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.policy.expr import EMPTY, Result, kleene_all, kleene_any
+from kiosk.policy.facts import FACT_ORDER, ID_CARD_FACTS, sort_facts
+from kiosk.policy.pack import Condition, Pack, Program
+from kiosk.policy.predicates import Context
+
+CondResult = tuple[Condition, "bool | None", frozenset[str]]
+
+
+@dataclass(slots=True)
+class Reason:
+    clause: str
+    message_id: str
+    text: str
+    unknown: bool = False  # text is the "not yet known" template around message_id
+
+    def to_json(self) -> dict[str, str]:
+        return {"clause": self.clause, "text": self.text}
+
+
+@dataclass(slots=True)
+class ProgramResult:
+    program: str
+    eligible: bool | None
+    categories: list[str]
+    reasons: list[Reason]
+    missing_facts: list[str]
+    details: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "program": self.program,
+            "eligible": self.eligible,
+            "categories": self.categories,
+            "reasons": [r.to_json() for r in self.reasons],
+            "missing_facts": self.missing_facts,
+            "details": self.details,
+        }
+
+
+@dataclass(slots=True)
+class Evaluation:
+    pack: str
+    on: dt.date
+    next_question: str | None
+    results: list[ProgramResult]
+
+    def result(self, program: str) -> ProgramResult:
+        return next(r for r in self.results if r.program == program)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pack": self.pack,
+            "on": self.on.isoformat(),
+            "next_question": self.next_question,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+class _Decision:
+    __slots__ = ("eligible", "missing", "require", "categories", "category_value")
+
+    def __init__(self, eligible, missing, require, categories, category_value) -> None:
+        self.eligible, self.missing = eligible, missing
+        self.require, self.categories, self.category_value = require, categories, category_value
+
+
+def evaluate(pack: Pack, facts: dict[str, Any], on: dt.date, lang: str = "zh") -> Evaluation:
+    """`facts` as returned by facts.validate_person (dates already parsed)."""
+    ctx = Context(on, facts)
+    decisions: dict[str, _Decision] = {}
+
+    by_id = {p.id: p for p in pack.programs}
+
+    def decide(program_id: str) -> Result:
+        d = decisions.get(program_id)
+        if d is None:
+            d = decisions[program_id] = _decide(by_id[program_id], ctx)
+        return d.eligible, d.missing
+
+    ctx.program_eval = decide
+    results = []
+    counts: Counter[str] = Counter()
+    for program in pack.programs:
+        decide(program.id)
+        d = decisions[program.id]
+        missing = sort_facts(d.missing) if d.missing else []
+        if missing:
+            counts.update(f for f in missing if f not in ID_CARD_FACTS)
+        details = {}
+        for spec in program.details:
+            value = spec.fn(ctx, d.eligible)
+            if value is not None:
+                details[spec.key] = value
+        results.append(
+            ProgramResult(
+                program=program.id,
+                eligible=d.eligible,
+                categories=[c.id for c, v, _ in d.categories if v is True],
+                reasons=_reasons(pack, program, d, lang),
+                missing_facts=missing,
+                details=details,
+            )
+        )
+    next_question = min(counts, key=lambda f: (-counts[f], FACT_ORDER[f])) if counts else None
+    return Evaluation(pack.name, on, next_question, results)
+
+
+def _decide(program: Program, ctx: Context) -> _Decision:
+    require = [(c, *c.node.ev(ctx)) for c in program.require]
+    categories = [(c, *c.node.ev(ctx)) for c in program.categories]
+    req_value, req_missing = kleene_all([vm[1:] for vm in require])
+    if program.categories_required:
+        cat_value, cat_missing = kleene_any([vm[1:] for vm in categories])
+    else:
+        cat_value, cat_missing = True, EMPTY
+    eligible, missing = kleene_all([(req_value, req_missing), (cat_value, cat_missing)])
+    return _Decision(eligible, missing, require, categories, cat_value)
+
+
+def _reasons(pack: Pack, program: Program, d: _Decision, lang: str) -> list[Reason]:
+    texts = pack.messages[lang]
+    out: list[Reason] = []
+
+    def add(clause: str, message_id: str, unknown: bool = False) -> None:
+        text = texts[message_id]
+        if unknown:
+            text = texts["unknown"].format(text)
+        out.append(Reason(clause, message_id, text, unknown))
+
+    held = [(c.clause, f"{c.id}.yes") for c, v, _ in d.categories if v is True]
+    if d.eligible is True:
+        for c, _, _ in d.require:
+            add(c.clause, f"{c.id}.yes")
+        for clause, mid in held:
+            add(clause, mid)
+    elif d.eligible is False:
+        for c, v, _ in d.require:
+            if v is False:
+                add(c.clause, f"{c.id}.no")
+        if d.category_value is False:
+            add(program.categories_clause, "no_category")
+    else:
+        for c, v, _ in d.require:
+            if v is None:
+                add(c.clause, f"{c.id}.yes", unknown=True)
+        if d.category_value is None:
+            add(program.categories_clause, "category_open")
+        for clause, mid in held:
+            add(clause, mid)
+    if not out:  # e.g. a program with no conditions at all
+        add(program.clause, f"program.{program.id}")
+    return out

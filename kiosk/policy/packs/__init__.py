@@ -1,0 +1,1 @@
+"""City policy packs: one directory each (pack.toml, messages.toml, optional hooks.py)."""

@@ -1,0 +1,1 @@
+"""Policy pack data (see pack.toml)."""
