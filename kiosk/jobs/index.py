@@ -1,0 +1,363 @@
+"""The read-only SQLite job index: built from a feed, swapped in atomically, searched.
+
+Layout of one index file:
+
+* ``postings``: one row per posting; ``rank`` (the rowid) is its freshness order,
+  1 = most recently posted, so "newest first" is plain rowid order everywhere.
+* ``ngrams``: a contentless FTS5 table with rowid = rank and three columns
+  (``title``, ``category``, ``other`` = employer + requirements + address), each
+  holding the unigrams and bigrams of the normalised text as space-separated
+  tokens, plus ``tags`` (district prefixes, ``pw``) so those filters are
+  intersected inside FTS.  FTS5 keeps each token's rowid list compressed and
+  sorted, so a search reads matches newest-first and stops at ``limit``.
+* ``meta``: schema and feed version, so a reader can tell when to reopen.
+
+Ranking: a posting's relevance is the best field the query text occurs in
+(title 3 > category 2 > employer/requirements/address 1, summed over the terms of a
+multi-word query), then freshness (posted date, newer first), then id.  Postings
+whose ``expires_on`` is before the search date are never returned.
+
+The file is never changed in place: `build_index` writes a temp file beside the
+target and `os.replace`s it, so a reader that opened the old file keeps reading
+the old inode (opened ``immutable=1``: no locks, no journal look-ups).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import heapq
+import itertools
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from kiosk.errors import UsageError
+from kiosk.jobs.model import FIELDS, Feed, Posting
+from kiosk.jobs.normalize import grams, normalize, query_terms, term_grams
+
+SCHEMA_VERSION = 1
+WEIGHTS = {"title": 3, "category": 2, "other": 1}  # field tiers, strongest first
+MAX_LIMIT = 500
+
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE postings (
+    rank INTEGER PRIMARY KEY,
+    {", ".join(f"{name} NOT NULL" for name in FIELDS)},
+    category_norm TEXT NOT NULL
+);
+CREATE UNIQUE INDEX postings_id ON postings(id);
+CREATE VIRTUAL TABLE ngrams USING fts5(
+    title, category, other, tags, content='', detail='column',
+    tokenize='unicode61 remove_diacritics 0'
+);
+"""
+_COLUMNS = ", ".join(f"p.{name}" for name in FIELDS)
+
+
+class IndexError_(UsageError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The index file is missing, unreadable or of another schema."""
+
+    message_id = "error.jobs.index"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hit:
+    posting: Posting
+    score: int  # 0 when listing without a text query
+    matched: str  # best field the query matched: title / category / other / ""
+
+    def to_json(self) -> dict:
+        return {**self.posting.to_json(), "score": self.score, "matched": self.matched}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filters:
+    on: dt.date
+    district: str | None = None  # GB/T 2260; a city or province code covers its children
+    category: str | None = None
+    min_salary: int | None = None  # the posting's salary_min must reach it
+    pw_only: bool = False
+
+    def tags(self) -> list[str]:
+        """The filters the index answers from its `tags` column (see `_tags`)."""
+        out = ["pw"] if self.pw_only else []
+        if self.district:
+            out.append("d" + district_prefix(self.district))
+        return out
+
+    def sql(self, *, tags_in_fts: bool = False) -> tuple[str, list]:
+        """WHERE clause over `postings p`; without the tag filters if FTS applies them."""
+        clauses, params = ["p.expires_on >= ?"], [self.on.isoformat()]
+        if self.district and not tags_in_fts:
+            clauses.append("p.district_code GLOB ?")
+            params.append(district_prefix(self.district) + "*")
+        if self.category is not None:
+            clauses.append("p.category_norm = ?")
+            params.append(normalize(self.category))
+        if self.min_salary is not None:
+            clauses.append("p.salary_min >= ?")
+            params.append(self.min_salary)
+        if self.pw_only and not tags_in_fts:
+            clauses.append("p.public_welfare = 1")
+        return " AND ".join(clauses), params
+
+
+def district_prefix(code: str) -> str:
+    """330302 → 330302, 330300 (a city) → 3303, 330000 (a province) → 33."""
+    prefix = code
+    while len(prefix) > 2 and prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return prefix
+
+
+def _field_texts(p: Posting) -> dict[str, str]:
+    # Newlines keep n-grams from spanning two fields after normalisation.
+    return {
+        "title": normalize(p.title),
+        "category": normalize(p.category),
+        "other": normalize(f"{p.employer}\n{p.requirements}\n{p.address}"),
+    }
+
+
+def _tags(p: Posting) -> str:
+    # Selective filters as tokens, so FTS intersects them with the text match
+    # instead of the join discarding rows one by one: d33 d3303 d330302 [pw].
+    code = p.district_code
+    return " ".join([f"d{code[:2]}", f"d{code[:4]}", f"d{code}"] + (["pw"] if p.public_welfare else []))
+
+
+def _fsync_path(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_index(feed: Feed, path: Path, *, feed_sha256: str = "") -> dict[str, str]:
+    """Write the index for `feed` to `path` atomically; returns its meta.
+
+    A failure at any point leaves the current index untouched (the temp file is
+    removed).  fsync before and after the rename: after a power cut the path
+    holds either the whole old index or the whole new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        meta = _write(feed, tmp, feed_sha256)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the kiosk UI may run as another user
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+        _fsync_path(path.parent, directory=True)
+        return meta
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _write(feed: Feed, tmp: Path, feed_sha256: str) -> dict[str, str]:
+    ordered = sorted(feed.postings, key=lambda p: (-p.posted_on.toordinal(), p.id))
+    conn = sqlite3.connect(tmp)
+    try:
+        # No journal: the temp file is thrown away on any failure anyway.
+        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        rows, gram_rows = [], []
+        for rank, p in enumerate(ordered, start=1):
+            values = p.to_json()
+            rows.append((rank, *(values[name] for name in FIELDS), normalize(p.category)))
+            texts = _field_texts(p)
+            gram_rows.append((rank, *(" ".join(sorted(grams(texts[f]))) for f in WEIGHTS), _tags(p)))
+        marks = ", ".join("?" * (len(FIELDS) + 2))
+        conn.executemany(f"INSERT INTO postings VALUES ({marks})", rows)
+        conn.executemany("INSERT INTO ngrams(rowid, title, category, other, tags) VALUES (?, ?, ?, ?, ?)", gram_rows)
+        conn.execute("INSERT INTO ngrams(ngrams) VALUES ('optimize')")  # one segment: fastest reads
+        meta = {
+            "schema": str(SCHEMA_VERSION),
+            "feed_version": str(feed.version),
+            "feed_generated": feed.generated,
+            "feed_sha256": feed_sha256,
+            "postings": str(len(ordered)),
+        }
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        conn.commit()
+        conn.execute("VACUUM")
+        return meta
+    finally:
+        conn.close()
+
+
+class JobIndex:
+    """A read-only, open index file.  Holding one open across a re-import is safe:
+    it keeps answering from the file it opened; `reopen_if_changed` moves on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise IndexError_(f"no job index at {self.path}; run `estation jobs import FILE` first")
+        self._stat = self._identity()
+        uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
+        # Read-only and immutable, so sharing it with a UI worker thread is safe.
+        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            self.meta = dict(self._conn.execute("SELECT key, value FROM meta"))
+            if self.meta.get("schema") != str(SCHEMA_VERSION):
+                raise IndexError_(f"{self.path}: index schema {self.meta.get('schema')!r}, expected {SCHEMA_VERSION}; re-import the feed")
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise IndexError_(f"{self.path} is not a job index ({exc}); re-import the feed") from None
+        except IndexError_:
+            self._conn.close()
+            raise
+
+    def _identity(self) -> tuple[int, int]:
+        st = self.path.stat()
+        return st.st_ino, st.st_mtime_ns
+
+    def changed(self) -> bool:
+        """True when the path now holds another file (a newer import)."""
+        try:
+            return self._identity() != self._stat
+        except FileNotFoundError:
+            return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> JobIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM postings").fetchone()[0]
+
+    def search(self, query: str, filters: Filters, *, limit: int = 20) -> list[Hit]:
+        """Ranked postings for `query` (may be blank: then newest first)."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"limit must be between 1 and {MAX_LIMIT} (got {limit})")
+        terms = query_terms(query)
+        where, params = filters.sql(tags_in_fts=True)
+        tags = " AND ".join(f'{{tags}} : "{t}"' for t in filters.tags())
+        try:
+            if not terms and not tags:
+                sql = f"SELECT {_COLUMNS} FROM postings p WHERE {where} ORDER BY p.rank LIMIT ?"
+                return [Hit(_posting(r), 0, "") for r in self._conn.execute(sql, [*params, limit])]
+            if not terms:
+                return [Hit(p, 0, "") for p in itertools.islice(self._stream(tags, where, params), limit)]
+            if len(terms) == 1:
+                return list(itertools.islice(self._tiered(terms[0], tags, where, params), limit))
+            if len(terms) <= 3:
+                return list(itertools.islice(self._levels(terms, tags, where, params), limit))
+            return self._scored(terms, tags, where, params, limit)
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"{self.path}: index unreadable ({exc}); re-import the feed") from None
+
+    def _stream(self, match: str, where: str, params: list) -> Iterator[Posting]:
+        """Postings matching an FTS expression and the SQL filters, newest first,
+        read lazily: the caller stops after `limit` and the rest is never read."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM ngrams CROSS JOIN postings p ON p.rank = ngrams.rowid "
+            f"WHERE ngrams MATCH ? AND {where} ORDER BY ngrams.rowid"
+        )
+        return (_posting(row) for row in self._conn.execute(sql, [match, *params]))
+
+    def _tiered(self, term: str, tags: str, where: str, params: list) -> Iterator[Hit]:
+        """One term: field by field, strongest first, each newest first (the common
+        kiosk query: 保安, 保洁)."""
+        exact = len(term) <= 2  # one n-gram = exact; longer terms are verified below
+        seen: set[str] = set()
+        for field, weight in WEIGHTS.items():
+            for posting in self._stream(_and(_match(term, field), tags), where, params):
+                if posting.id in seen:
+                    continue  # already listed under a stronger field
+                if not exact and term not in _field_texts(posting)[field]:
+                    continue  # has the bigrams but not the whole term
+                seen.add(posting.id)
+                yield Hit(posting, weight, field)
+
+    def _levels(self, terms: list[str], tags: str, where: str, params: list) -> Iterator[Hit]:
+        """Several terms: score level by level, highest first.  Each level is the
+        union of FTS queries that pin every term's best field (e.g. term 1 in the
+        title, term 2 in category but not title), merged newest first.
+
+        A term of 3+ characters is matched by its bigrams, which can place a
+        posting too high; such a posting is re-scored exactly and held back for
+        its true level.  That level starts only after every higher level has been
+        read to the end, so nothing held back is lost or out of order."""
+        fields = list(WEIGHTS)
+        exact = all(len(t) <= 2 for t in terms)
+        held: dict[int, list[tuple[int, str, Hit]]] = {}
+        for level in range(3 * len(terms), len(terms) - 1, -1):
+            streams = [sorted(held.pop(level, []), key=lambda item: item[:2])]
+            for combo in itertools.product(fields, repeat=len(terms)):
+                if sum(WEIGHTS[f] for f in combo) == level:
+                    match = _and(*(_best_field(t, f) for t, f in zip(terms, combo)), tags)
+                    streams.append((-p.posted_on.toordinal(), p.id, Hit(p, level, max(combo, key=WEIGHTS.get)))
+                                   for p in self._stream(match, where, params))
+            for key_date, key_id, hit in heapq.merge(*streams, key=lambda item: item[:2]):
+                if not exact and hit.score == level:
+                    true = _true_hit(hit.posting, terms)
+                    if true is None:
+                        continue  # bigrams everywhere, the whole term nowhere
+                    if true.score < level:
+                        held.setdefault(true.score, []).append((key_date, key_id, true))
+                        continue
+                yield hit
+
+    def _scored(self, terms: list[str], tags: str, where: str, params: list, limit: int) -> list[Hit]:
+        """Four or more terms (81+ level queries): score every candidate in Python."""
+        scored: list[tuple[int, int, str, Hit]] = []
+        for posting in self._stream(_and(*(_match(t, TEXT_COLUMNS) for t in terms), tags), where, params):
+            hit = _true_hit(posting, terms)
+            if hit is not None:
+                scored.append((-hit.score, -posting.posted_on.toordinal(), posting.id, hit))
+        scored.sort(key=lambda s: s[:3])
+        return [hit for *_, hit in scored[:limit]]
+
+
+TEXT_COLUMNS = " ".join(WEIGHTS)  # every column but tags
+
+
+def _true_hit(posting: Posting, terms: list[str]) -> Hit | None:
+    """Exact score: each term's best field by substring, summed; None if a term is absent."""
+    texts = _field_texts(posting)
+    best = [max((f for f in WEIGHTS if t in texts[f]), key=WEIGHTS.get, default=None) for t in terms]
+    if None in best:
+        return None
+    return Hit(posting, sum(WEIGHTS[f] for f in best), max(best, key=WEIGHTS.get))
+
+
+def _match(term: str, columns: str) -> str:
+    """FTS5 query text: all grams of `term` within `columns`.
+    Grams are letters/digits only, so double quotes need no escaping."""
+    body = " AND ".join(f'"{g}"' for g in term_grams(term))
+    return f"{{{columns}}} : ({body})"
+
+
+def _best_field(term: str, field: str) -> str:
+    """`term` occurs in `field` and in no stronger field (short terms: exact)."""
+    expr = _match(term, field)
+    for stronger in list(WEIGHTS)[: list(WEIGHTS).index(field)]:
+        expr = f"({expr} NOT {_match(term, stronger)})"
+    return expr
+
+
+def _and(*parts: str) -> str:
+    return " AND ".join(f"({p})" for p in parts if p)
+
+
+def _posting(row: tuple) -> Posting:
+    values = dict(zip(FIELDS, row))
+    values["public_welfare"] = bool(values["public_welfare"])
+    values["posted_on"] = dt.date.fromisoformat(values["posted_on"])
+    values["expires_on"] = dt.date.fromisoformat(values["expires_on"])
+    return Posting(**values)
