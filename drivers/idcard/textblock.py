@@ -111,7 +111,9 @@ def decode_text_block(text: bytes) -> dict:
     card = {
         "card_type": card_type,
         "sex": SEX_BY_CODE[sex],
+        "sex_code": sex,  # extra keys (§12.2 allows them): the raw national codes for records
         "ethnicity": None,
+        "ethnicity_code": None,
         "birth_date": _date(f["birth_date"], "birth_date"),
         "address": None,
         "id_number": f["id_number"],
@@ -133,6 +135,7 @@ def decode_text_block(text: bytes) -> dict:
         if len(code) != 2 or code not in ETHNICITY_BY_CODE:
             raise ProtocolError(f"ethnicity: code {code!r} is not in GB 3304")
         card["ethnicity"] = ETHNICITY_BY_CODE[code]
+        card["ethnicity_code"] = code
     else:
         if not _ascii_of(f["pass_number"], _DIGITS | _UPPER):
             raise ProtocolError(f"pass_number: {f['pass_number']!r} must be A-Z/0-9 and non-empty")
