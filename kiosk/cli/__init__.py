@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "kiosk.cli.doctor",
     "kiosk.cli.policy",
     "kiosk.cli.jobs",
+    "kiosk.cli.receipt",
 )
 
 

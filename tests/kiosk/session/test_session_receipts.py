@@ -160,3 +160,34 @@ def test_every_notice_the_session_sets_is_in_the_catalogue():
     source = (SCHEMAS.parent / "session.py").read_text("utf-8")
     keys = set(re.findall(r'"((?:card|consent|timeout|feedback|jobs|apply)\.[a-z_]+)"', source))
     assert keys and all(catalogue("zh_CN").has(k) for k in keys), keys
+
+
+# --- the CLI, as a clerk would run it --------------------------------------------------------------
+
+def _cli(*argv):
+    import subprocess
+    import sys
+
+    from session_harness import ROOT
+    return subprocess.run([sys.executable, "-m", "kiosk", "receipt", "verify", *argv], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_verifies_a_real_receipt():
+    import json
+
+    receipt, signer, draft = filed_receipt()
+    result = _cli(receipt.token, "--device-key", signer.public.hex())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["r"] == draft.record_id
+
+
+@pytest.mark.parametrize("case", ["wrong_key", "garbage", "short_key"])
+def test_cli_refuses_with_one_error_line(case):
+    receipt, signer, _ = filed_receipt()
+    argv = {"wrong_key": (receipt.token, "--device-key", Ed25519Signer(bytes(32)).public.hex()),
+            "garbage": ("ES1:###", "--device-key", signer.public.hex()),
+            "short_key": (receipt.token, "--device-key", "abcd")}[case]
+    result = _cli(*argv)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
