@@ -59,6 +59,9 @@ CREATE VIRTUAL TABLE ngrams USING fts5(
 _COLUMNS = ", ".join(f"p.{name}" for name in FIELDS)
 
 
+TRAINING = "training"  # the category of training courses in the feed (001 §4 "1 training")
+
+
 class IndexError_(UsageError):  # noqa: N801 - avoid shadowing the builtin IndexError
     """The index file is missing, unreadable or of another schema."""
 
@@ -99,6 +102,9 @@ class Filters:
         if self.category is not None:
             clauses.append("p.category_norm = ?")
             params.append(normalize(self.category))
+        else:  # training courses share the feed format but are not jobs: shown only when asked for
+            clauses.append("p.category_norm != ?")
+            params.append(normalize(TRAINING))
         if self.min_salary is not None:
             clauses.append("p.salary_min >= ?")
             params.append(self.min_salary)

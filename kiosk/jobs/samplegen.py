@@ -129,8 +129,40 @@ def generate(count: int, *, seed: int = SAMPLE_SEED, date: dt.date = SAMPLE_DATE
     return [_posting(rng, i, date) for i in range(1, count + 1)]
 
 
+TRAINING_COURSES = [
+    ("育婴员职业技能培训", "家政服务"), ("养老护理员培训", "养老护理"), ("中式烹调师培训", "餐饮"),
+    ("电工上岗证培训", "技工"), ("电子商务直播培训", "商贸零售"), ("叉车司机培训", "物流配送"),
+    ("保洁服务技能培训", "保洁"), ("创业培训（SYB）", "创业"),
+]
+
+
+def training_courses(count: int, *, seed: int = SAMPLE_SEED, date: dt.date = SAMPLE_DATE) -> list[dict]:
+    """Free subsidised training courses, in the posting format with category "training"
+    (001 §4: the "1 training" of the 131 service).  A separate random stream, so adding
+    them leaves the job postings unchanged."""
+    rng = random.Random(seed + 1)
+    out = []
+    for i in range(1, count + 1):
+        city = rng.choice(list(CITIES))
+        area, source, _, districts = CITIES[city]
+        code = rng.choice(list(districts))
+        title, field = rng.choice(TRAINING_COURSES)
+        posted_on = date - dt.timedelta(days=rng.randint(0, 30))
+        out.append({
+            "id": f"TRN-{i:04d}", "title": title, "employer": f"{city}职业技能培训中心",
+            "district_code": code, "address": f"{city}{districts[code]}{rng.choice(ROADS)}{rng.randint(1, 400)}号",
+            "salary_min": 0, "salary_max": 0, "category": "training", "public_welfare": False,
+            "hours": f"{rng.choice([10, 15, 20, 30])}天，白天班", "requirements": f"16-60岁，有意从事{field}工作，免费培训，结业发证",
+            "contact": f"{rng.choice(SURNAMES)}老师 {area}-{rng.randint(55000000, 89999999)}",
+            "posted_on": posted_on.isoformat(), "expires_on": (posted_on + dt.timedelta(days=60)).isoformat(),
+            "source": source,
+        })
+    return out
+
+
 def snapshot(count: int, *, seed: int = SAMPLE_SEED, date: dt.date = SAMPLE_DATE) -> dict:
-    return {"version": 1, "generated": date.isoformat(), "postings": generate(count, seed=seed, date=date)}
+    postings = generate(count, seed=seed, date=date) + training_courses(max(1, count // 15), seed=seed, date=date)
+    return {"version": 1, "generated": date.isoformat(), "postings": postings}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = json.dumps(snapshot(args.count, seed=args.seed, date=args.date), ensure_ascii=False, indent=1) + "\n"
     args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}: {args.count} postings")
+    print(f"wrote {args.output}: {args.count} postings" + ("" if args.jsonl else " and the training courses"))
     return 0
 
 

@@ -151,6 +151,8 @@ def reference(postings, term: str, filters: Filters) -> list[str]:
     for p in postings:
         if p.expires_on < filters.on or (filters.pw_only and not p.public_welfare):
             continue
+        if filters.category is None and p.category == "training":
+            continue  # courses are listed only when asked for by category
         if filters.min_salary is not None and p.salary_min < filters.min_salary:
             continue
         code = filters.district or ""
@@ -224,3 +226,12 @@ def test_long_term_placed_too_high_by_bigrams_is_held_for_its_true_level(tmp_pat
     with make_index(tmp_path / "jobs.sqlite", postings) as idx:
         hits = idx.search("保安员 温州", Filters(on=ON))
         assert [(h.posting.id, h.score) for h in hits] == [("title", 4), ("tricky", 2), ("plain", 2)]
+
+
+def test_training_courses_show_only_when_asked_for(sample):
+    postings, idx = sample
+    courses = {p.id for p in postings if p.category == "training" and p.expires_on >= SAMPLE_DATE}
+    assert courses
+    assert not courses & {h.posting.id for h in idx.search("培训", Filters(on=SAMPLE_DATE), limit=500)}
+    asked = {h.posting.id for h in idx.search("", Filters(on=SAMPLE_DATE, category="training"), limit=500)}
+    assert asked == courses
