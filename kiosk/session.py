@@ -77,6 +77,7 @@ class Visit:
 class SessionConfig:
     station_id: str
     consent_version: str = "consent-v1"
+    lang: str = "zh"  # language of the engine's reasons: zh | en
     timeouts: dict[State, tuple[float, float]] = field(default_factory=lambda: dict(TIMEOUTS))
 
 
@@ -228,7 +229,7 @@ class Session:
         return validate_person({**card_facts, **self.visit.answers}, self._today())
 
     def _ask_or_show_results(self) -> None:
-        self.evaluation = evaluate(self.pack, self.facts(), self._today())
+        self.evaluation = evaluate(self.pack, self.facts(), self._today(), self.config.lang)
         fact = self.evaluation.next_question
         if fact is None:
             self.question = None

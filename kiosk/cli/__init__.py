@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "kiosk.cli.policy",
     "kiosk.cli.jobs",
     "kiosk.cli.receipt",
+    "kiosk.cli.provision",
+    "kiosk.cli.sync",
 )
 
 

@@ -1,0 +1,1 @@
+"""Central service (SYNC.md): FastAPI app, storage engines, operator CLI."""

@@ -1,0 +1,51 @@
+"""The FastAPI app: routes per resource, SYNC.md error bodies for every failure."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync.central.api.http import error_response
+from sync.central.api.routes import devices, enroll, feeds, health, heartbeats, keys, records
+from sync.central.errors import ApiError
+from sync.central.service import Central
+from sync.central.settings import Settings
+from sync.central.storage import StorageUnavailable
+
+log = logging.getLogger("estation.central")
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def create_app(central: Central) -> FastAPI:
+    app = FastAPI(title="e-Station central", version="1", description="SYNC.md protocol v1")
+    app.state.central = central
+    for module in (enroll, records, heartbeats, keys, devices, feeds, health):
+        app.include_router(module.router)
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, exc: ApiError):
+        return error_response(exc)
+
+    @app.exception_handler(StorageUnavailable)
+    async def on_storage_down(request: Request, exc: StorageUnavailable):
+        log.warning("storage unavailable", extra={"path": request.url.path, "problem": str(exc)[:200]})
+        return error_response(ApiError(503, "unavailable", "storage unavailable", headers={"Retry-After": "5"}))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError):
+        return error_response(ApiError(400, "invalid_request", "request parameters are invalid"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "invalid_request")
+        return error_response(ApiError(exc.status_code, code, str(exc.detail)))
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for `serve --workers N` (each worker builds its own Central)."""
+    return create_app(Central(Settings.from_env()))

@@ -1,0 +1,89 @@
+"""Request plumbing shared by the routes, in SYNC.md §9's check order:
+size, auth, content type, JSON profile, shape.
+
+Bodies are read by hand (not by FastAPI/pydantic) so that the size limit is enforced
+while reading and the JSON profile, not pydantic's leniency, decides what is malformed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from sync.central.errors import ApiError
+from sync.central.service import Central
+from sync.protocol.jsonprofile import ProfileViolation, canonical, parse_profile
+
+LARGE_BODY = 4 * 1024 * 1024  # POST /v1/records, PUT /v1/feeds
+SMALL_BODY = 64 * 1024  # everything else
+
+
+class CanonicalJSON(Response):
+    """Every JSON answer is C(x), so identical content means identical bytes (receipts)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return canonical(content)
+
+
+def error_response(error: ApiError) -> CanonicalJSON:
+    return CanonicalJSON(error.body(), status_code=error.status, headers=error.headers)
+
+
+def get_central(request: Request) -> Central:
+    return request.app.state.central
+
+
+CentralDep = Annotated[Central, Depends(get_central)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"body over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "body_too_large", f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_target(request: Request) -> str:
+    """path+query as on the request line (what the device signed)."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    target = raw_path + (b"?" + query if query else b"")
+    return target.decode("latin-1")
+
+
+async def authenticated_device(central: Central, request: Request, body: bytes) -> str:
+    return await run_in_threadpool(central.authenticate, method=request.method, target=request_target(request),
+                                   headers=request.headers, body=body)
+
+
+async def operator(central: Central, request: Request) -> None:
+    await run_in_threadpool(central.check_operator, request.headers.get("authorization"))
+
+
+def json_body(request: Request, body: bytes, *, optional: bool = False) -> Any:
+    """Content type, then the JSON profile; an empty body is None when `optional`."""
+    if optional and not body:
+        return None
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
+    try:
+        return parse_profile(body)
+    except ProfileViolation as exc:
+        raise ApiError(400, "malformed_body", str(exc)) from None
+
+
+def request_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """openapi_extra for a hand-read JSON body, so the published OpenAPI (and fuzzers) know it."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

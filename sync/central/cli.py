@@ -1,0 +1,204 @@
+"""`estation-central`: serve | token create | operator-token create | keys | devices | revoke | feeds.
+
+Every command that takes --db creates or migrates the database (and central's keys) first.
+Bad input: one `error:` line on stderr, exit 2; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.errors import EstationError, UsageError
+from kiosk.logs import setup_logging
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _int_at_least(low: int, high: int = 2**53 - 1):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high} (got {value})")
+        return value
+    return parse
+
+
+def _db_url(text: str) -> str:
+    if text.startswith("sqlite:///") and len(text) > len("sqlite:///"):
+        return text
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    raise argparse.ArgumentTypeError("must be sqlite:///PATH or postgresql://…")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="estation-central", description="e-Station central service (SYNC.md)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", required=True, type=_db_url, metavar="URL", help="sqlite:///PATH or postgresql://…")
+        return p
+
+    serve = with_db(sub.add_parser("serve", help="run the HTTP service"))
+    serve.add_argument("--host", required=True)
+    serve.add_argument("--port", required=True, type=_int_at_least(0, 65535))
+    serve.add_argument("--workers", type=_int_at_least(1, 64), default=1)
+    serve.add_argument("--heartbeat-interval", type=_int_at_least(1, 86400), default=60, metavar="S")
+    serve.set_defaults(handler=cmd_serve)
+
+    token = sub.add_parser("token", help="enrollment tokens").add_subparsers(
+        dest="token_command", metavar="ACTION", parser_class=_Parser, required=True)
+    create = with_db(token.add_parser("create", help="print a new enrollment token"))
+    create.add_argument("--uses", type=_int_at_least(1), default=1)
+    create.add_argument("--ttl", type=_int_at_least(60, 10 * 365 * 86400), default=86400, metavar="SECONDS")
+    create.add_argument("--label", default="", metavar="TEXT")
+    create.set_defaults(handler=cmd_token_create)
+
+    op = sub.add_parser("operator-token", help="operator bearer tokens").add_subparsers(
+        dest="op_command", metavar="ACTION", parser_class=_Parser, required=True)
+    with_db(op.add_parser("create", help="print a new operator token")).set_defaults(handler=cmd_operator_token)
+
+    with_db(sub.add_parser("keys", help="print central's public keys")).set_defaults(handler=cmd_keys)
+    with_db(sub.add_parser("devices", help="list devices as JSON")).set_defaults(handler=cmd_devices)
+    revoke = with_db(sub.add_parser("revoke", help="revoke a device"))
+    revoke.add_argument("device_id")
+    revoke.add_argument("--reason", default=None)
+    revoke.set_defaults(handler=cmd_revoke)
+
+    feeds = sub.add_parser("feeds", help="feed snapshots").add_subparsers(
+        dest="feeds_command", metavar="ACTION", parser_class=_Parser, required=True)
+    pub = with_db(feeds.add_parser("publish", help="publish a new version of a feed"))
+    pub.add_argument("--name", required=True)
+    pub.add_argument("--file", required=True, type=Path, metavar="F", help="JSON object: the content")
+    pub.add_argument("--expires-in", type=_int_at_least(60, 31536000), default=7 * 86400, metavar="S")
+    pub.set_defaults(handler=cmd_feeds_publish)
+    with_db(feeds.add_parser("rotate-key", help="rotate the feed key (chain link signed by old and new)")
+            ).set_defaults(handler=cmd_feeds_rotate)
+    return parser
+
+
+def _central(args: argparse.Namespace, **settings):
+    from sync.central.service import Central
+    from sync.central.settings import Settings
+    from sync.central.storage import StorageUnavailable
+
+    try:
+        return Central(Settings(db_url=args.db, **settings))
+    except StorageUnavailable as exc:
+        raise EstationError(f"database unavailable: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    try:
+        ipaddress.ip_address(args.host)
+    except ValueError:
+        if args.host != "localhost":
+            raise UsageError(f"--host: not an IP address: {args.host!r}") from None
+    settings = {"heartbeat_interval_s": args.heartbeat_interval}
+    _central(args, **settings).close()  # create/migrate once before the workers start
+    from sync.central.settings import Settings
+    os.environ.update(Settings(db_url=args.db, **settings).to_env())
+    uvicorn.run("sync.central.api.app:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    token, _ = _central(args).create_enroll_token(uses=args.uses, ttl_s=args.ttl, label=args.label)
+    print(token)
+    return 0
+
+
+def cmd_operator_token(args: argparse.Namespace) -> int:
+    print(_central(args).create_operator_token())
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from sync.protocol.keys import raw_public
+
+    keys = _central(args).keyring.keys
+    for name, key in (("receipt", keys.receipt), ("record", keys.record), ("feed", keys.feed)):
+        print(f"{name} {raw_public(key).hex()}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from sync.central.fleet import all_device_views
+
+    print(json.dumps({"devices": all_device_views(_central(args))}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    central = _central(args)
+    if not central.repo.revoke(device_id=args.device_id, reason=args.reason, now_text=central.now_text()):
+        raise UsageError(f"no such device: {args.device_id}")
+    print(f"revoked {args.device_id}")
+    return 0
+
+
+def cmd_feeds_publish(args: argparse.Namespace) -> int:
+    from sync.central.feeds import FEED_NAME, publish
+    from sync.protocol.jsonprofile import ProfileViolation, parse_profile
+
+    if not FEED_NAME.fullmatch(args.name):
+        raise UsageError(f"--name: must match ^[a-z][a-z0-9_-]{{0,31}}$: {args.name!r}")
+    try:
+        content = parse_profile(args.file.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"--file: cannot read {args.file}: {exc.strerror}") from None
+    except ProfileViolation as exc:
+        raise UsageError(f"--file: not profile JSON: {exc}") from None
+    if not isinstance(content, dict):
+        raise UsageError("--file: content must be a JSON object")
+    snapshot = json.loads(publish(_central(args), args.name, content, args.expires_in))
+    print(f"published {args.name} version {snapshot['signed']['version']}")
+    return 0
+
+
+def cmd_feeds_rotate(args: argparse.Namespace) -> int:
+    from sync.central.feeds import rotate_feed_key
+
+    link = rotate_feed_key(_central(args))
+    print(f"feed key rotated {link['signed']['old_key_id']} -> {link['signed']['new_key_id']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    setup_logging("WARNING")
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return handler(args)
+    except EstationError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: one line, no traceback on the operator's terminal
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Heartbeats and fleet status (SYNC.md §6, §8): validation, device view D, metrics text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sync.central.errors import ApiError
+from sync.central.service import Central
+from sync.central.storage.repository import DeviceRow
+from sync.protocol.jsonprofile import MAX_SAFE_INT
+from sync.protocol.timefmt import format_unix, is_time
+
+STATUSES = ("revoked", "never_seen", "online", "late", "offline")
+FEED_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+PERIPHERALS = {
+    "id_reader": ("ok", "fault", "absent"),
+    "printer": ("ok", "paper_low", "paper_out", "fault", "absent"),
+    "io_board": ("ok", "fault", "absent"),
+    "tamper": ("closed", "open", "unknown"),
+}
+HEARTBEAT_FIELDS = ("device_id", "sent_at", "software_version", "feeds", "outbox", "peripherals",
+                    "disk_free_bytes", "uptime_s")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INT
+
+
+def heartbeat_problem(body: Any) -> str | None:
+    """None when `body` is a valid heartbeat (unknown top-level keys are ignored)."""
+    if not isinstance(body, dict):
+        return "body is not an object"
+    missing = [k for k in HEARTBEAT_FIELDS if k not in body]
+    if missing:
+        return "missing " + ", ".join(missing)
+    if not isinstance(body["device_id"], str) or not is_time(body["sent_at"]):
+        return "bad device_id or sent_at"
+    if not isinstance(body["software_version"], str) or len(body["software_version"]) > 64:
+        return "bad software_version"
+    feeds = body["feeds"]
+    if not isinstance(feeds, dict) or len(feeds) > 16:
+        return "feeds must be an object of at most 16 feeds"
+    for name, feed in feeds.items():
+        if not FEED_NAME.fullmatch(name) or not isinstance(feed, dict) or set(feed) != {"version", "expires_at",
+                                                                                     "stale"}:
+            return f"bad feed {name!r}"
+        if not _count(feed["version"]) or not isinstance(feed["stale"], bool) or \
+                not (feed["expires_at"] is None or is_time(feed["expires_at"])):
+            return f"bad feed {name!r}"
+    outbox = body["outbox"]
+    if not isinstance(outbox, dict) or set(outbox) != {"depth", "oldest_age_s", "quarantined"} or \
+            not all(_count(v) for v in outbox.values()):
+        return "outbox must be {depth, oldest_age_s, quarantined} of ints ≥ 0"
+    peripherals = body["peripherals"]
+    if not isinstance(peripherals, dict) or set(peripherals) != set(PERIPHERALS) or \
+            any(peripherals[k] not in allowed for k, allowed in PERIPHERALS.items()):
+        return "bad peripherals"
+    if not _count(body["disk_free_bytes"]) or not _count(body["uptime_s"]):
+        return "disk_free_bytes and uptime_s are ints ≥ 0"
+    return None
+
+
+def record_heartbeat(central: Central, device_id: str, body: Any) -> dict[str, Any]:
+    problem = heartbeat_problem(body)
+    if problem:
+        raise ApiError(400, "invalid_request", problem)
+    if body["device_id"] != device_id:
+        raise ApiError(403, "device_mismatch", "heartbeat for another device")
+    kept = {k: body[k] for k in HEARTBEAT_FIELDS}  # unknown keys are ignored, so not stored either
+    central.repo.store_heartbeat(device_id=device_id, body=kept, now=central.now())
+    latest = {}
+    for name in central.repo.feed_names():
+        feed = central.repo.latest_feed(name=name)
+        if feed is not None:
+            latest[name] = feed[0]
+    return {"server_time": central.now_text(), "heartbeat_interval_s": central.settings.heartbeat_interval_s,
+            "feeds": latest}
+
+
+def status_of(device: DeviceRow, now: float, interval_s: int) -> str:
+    if device.revoked_at is not None:
+        return "revoked"
+    if device.last_seen is None:
+        return "never_seen"
+    age = now - device.last_seen
+    if age <= 1.5 * interval_s:
+        return "online"
+    return "late" if age <= 5 * interval_s else "offline"
+
+
+def device_view(central: Central, device: DeviceRow, counts: tuple[int, int] | None) -> dict[str, Any]:
+    count, max_seq = counts or (0, 0)
+    return {
+        "device_id": device.device_id, "label": device.label,
+        "status": status_of(device, central.now(), central.settings.heartbeat_interval_s),
+        "enrolled_at": device.enrolled_at, "revoked_at": device.revoked_at,
+        "last_seen_at": None if device.last_seen is None else format_unix(device.last_seen),
+        "last_heartbeat": None if device.last_heartbeat is None else json.loads(device.last_heartbeat),
+        "records": {"count": count, "max_seq": max_seq if counts else None,
+                    "missing": max_seq - count if counts else None},
+    }
+
+
+def all_device_views(central: Central) -> list[dict[str, Any]]:
+    counts = central.repo.record_counts()
+    return [device_view(central, d, counts.get(d.device_id)) for d in central.repo.devices()]
+
+
+def metrics_text(central: Central) -> str:
+    by_status = dict.fromkeys(STATUSES, 0)
+    now, interval = central.now(), central.settings.heartbeat_interval_s
+    for device in central.repo.devices():
+        by_status[status_of(device, now, interval)] += 1
+    lines = ["# HELP estation_records_total Records stored (accepted) by central.",
+             "# TYPE estation_records_total counter",
+             f"estation_records_total {central.repo.count_records()}",
+             "# HELP estation_devices Enrolled devices by fleet status.",
+             "# TYPE estation_devices gauge"]
+    lines += [f'estation_devices{{status="{s}"}} {n}' for s, n in by_status.items()]
+    return "\n".join(lines) + "\n"

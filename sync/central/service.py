@@ -1,0 +1,107 @@
+"""The central service's state: settings, repository, keys, clock.  Routes get it injected."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+
+from sync.central.errors import ApiError
+from sync.central.keyring import Keyring
+from sync.central.settings import Settings
+from sync.central.storage import Repository, open_repository
+from sync.protocol.b64u import b64u_encode
+from sync.protocol.keys import ed25519_public, verify_ed25519
+from sync.protocol.request_auth import MAX_SKEW_S, AuthHeaders, parse_auth_headers, signing_string
+from sync.protocol.timefmt import format_unix
+
+PRUNE_EVERY_S = 60.0
+LIMITS = {"max_body_bytes": 4194304, "max_batch": 500, "max_payload_bytes": 65536}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_enroll_token() -> str:
+    return "et_" + b64u_encode(secrets.token_bytes(24))  # 32 b64u chars
+
+
+def new_operator_token() -> str:
+    return "eo_" + b64u_encode(secrets.token_bytes(32))
+
+
+class Central:
+    def __init__(self, settings: Settings, repo: Repository | None = None) -> None:
+        self.settings = settings
+        self.repo = repo or open_repository(settings.db_url)
+        self.keyring = Keyring(self.repo, settings.clock())
+        self._pruned = 0.0
+        self._prune_lock = threading.Lock()
+        self._public_keys: dict[str, object] = {}  # device_id → Ed25519PublicKey, parsed once
+
+    def now(self) -> float:
+        return self.settings.clock()
+
+    def now_text(self) -> str:
+        return format_unix(self.now())
+
+    def close(self) -> None:
+        self.repo.close()
+
+    # ------------------------------------------------------------- tokens
+
+    def create_enroll_token(self, *, uses: int = 1, ttl_s: int = 86400, label: str = "") -> tuple[str, float]:
+        token = new_enroll_token()
+        expires = self.now() + ttl_s
+        self.repo.add_enroll_token(token_hash=token_hash(token), label=label, uses=uses, expires_at=expires,
+                                   now_text=self.now_text())
+        return token, expires
+
+    def create_operator_token(self) -> str:
+        token = new_operator_token()
+        self.repo.add_operator_token(token_hash=token_hash(token), now_text=self.now_text())
+        return token
+
+    def check_operator(self, authorization: str | None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip() or \
+                not self.repo.operator_token_known(token_hash=token_hash(token.strip())):
+            raise ApiError(401, "operator_auth_required", "Authorization: Bearer <operator token> needed")
+
+    # ------------------------------------------------------------- device requests (§4)
+
+    def authenticate(self, *, method: str, target: str, headers, body: bytes) -> str:
+        """The authenticated device_id, or ApiError in SYNC.md §4's order."""
+        auth: AuthHeaders | None = parse_auth_headers(headers)
+        if auth is None:
+            raise ApiError(401, "unauthenticated", "Estation-Device/-Timestamp/-Nonce/-Signature missing or malformed")
+        now = self.now()
+        if abs(now - auth.unix_time) > MAX_SKEW_S:
+            raise ApiError(401, "clock_skew", "timestamp more than 300 s from server time",
+                           extra={"server_time": format_unix(now)})
+        device = self.repo.device(device_id=auth.device_id)
+        if device is None:
+            raise ApiError(401, "unknown_device", "device not enrolled")
+        public = self._public_keys.get(device.device_id)
+        if public is None:
+            public = self._public_keys.setdefault(device.device_id, ed25519_public(device.public_key))
+        message = signing_string(method, target, auth.device_id, auth.timestamp, auth.nonce, body)
+        if not verify_ed25519(public, auth.signature, message):  # type: ignore[arg-type]
+            raise ApiError(401, "bad_signature", "request signature does not verify")
+        if device.revoked_at is not None:
+            raise ApiError(403, "device_revoked", "device revoked")
+        if not self.repo.use_nonce(device_id=auth.device_id, nonce=auth.nonce, now=now):
+            raise ApiError(401, "replayed_nonce", "nonce already used in the last 600 s")
+        self._maybe_prune(now)
+        return auth.device_id
+
+    def _maybe_prune(self, now: float) -> None:
+        if now - self._pruned < PRUNE_EVERY_S or not self._prune_lock.acquire(blocking=False):
+            return
+        try:
+            self._pruned = now
+            self.repo.prune(now=now)
+        finally:
+            self._prune_lock.release()

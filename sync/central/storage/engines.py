@@ -1,0 +1,146 @@
+"""The two SQL engines: connection pool, transactions and dialect, nothing else.
+
+Queries are written once with `?` placeholders (sync/central/storage/repository.py);
+PostgreSQL gets them rewritten to `%s`.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+POOL_SIZE = 8
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or is locked out (→ 503 unavailable)."""
+
+
+class Conflict(Exception):
+    """A unique constraint fired in a concurrent transaction: retry the transaction."""
+
+
+class _Pool:
+    def __init__(self, connect, size: int = POOL_SIZE) -> None:
+        self._connect = connect
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        self._slots.acquire()
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+            broken = False
+            try:
+                yield conn
+            except BaseException:
+                broken = True
+                raise
+            finally:
+                if broken:
+                    try:
+                        conn.close()
+                    except Exception:
+                        pass
+                else:
+                    self._idle.put(conn)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class SqliteEngine:
+    name = "sqlite"
+    types = {"blob": "BLOB", "real": "REAL", "bigint": "INTEGER"}
+    migrate_lock = None  # BEGIN IMMEDIATE already serialises migrations
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        self._pool = _Pool(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # a receipt promises a durable commit
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def sql(self, query: str) -> str:
+        return query
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        try:
+            with self._pool.connection() as conn:
+                # IMMEDIATE: take the write lock up front, so writers queue instead of deadlocking.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class PostgresEngine:
+    name = "postgresql"
+    types = {"blob": "BYTEA", "real": "DOUBLE PRECISION", "bigint": "BIGINT"}
+    migrate_lock = "SELECT pg_advisory_xact_lock(7217001)"  # workers start together
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self.url = url
+        self._pool = _Pool(self._connect)
+
+    def _connect(self) -> Any:
+        try:
+            return self._psycopg.connect(self.url, connect_timeout=10, autocommit=True)
+        except self._psycopg.OperationalError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def sql(self, query: str) -> str:
+        return query.replace("?", "%s")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        errors = self._psycopg.errors
+        try:
+            with self._pool.connection() as conn:
+                try:
+                    with conn.transaction():
+                        yield conn
+                except self._psycopg.OperationalError:
+                    raise
+        except (errors.UniqueViolation, errors.SerializationFailure, errors.DeadlockDetected) as exc:
+            raise Conflict(str(exc)) from exc
+        except (self._psycopg.OperationalError, self._psycopg.InterfaceError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,331 @@
+"""The one repository interface over both engines: keyword-only methods, one transaction each.
+
+Times: `*_at` columns hold SYNC.md time text (what the API shows); `last_seen`,
+`received`, `seen`, `expires_at` hold Unix seconds (what the code compares).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync.central.storage.engines import Conflict, StorageUnavailable
+from sync.central.storage.schema import SCHEMA_VERSION, statements
+
+NONCE_TTL_S = 600
+HEARTBEAT_HISTORY_S = 7 * 86400
+CONFLICT_RETRIES = 5
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device_id: str
+    public_key: bytes
+    token_hash: str
+    label: str
+    hardware_id: str
+    software_version: str
+    enrolled_at: str
+    revoked_at: str | None
+    revoke_reason: str | None
+    last_seen: float | None
+    last_heartbeat: str | None
+
+
+_DEVICE_COLUMNS = ("device_id, public_key, token_hash, label, hardware_id, software_version, enrolled_at, "
+                   "revoked_at, revoke_reason, last_seen, last_heartbeat")
+
+
+def _device(row: Sequence[Any] | None) -> DeviceRow | None:
+    return None if row is None else DeviceRow(row[0], bytes(row[1]), *row[2:])
+
+
+@dataclass
+class IngestItem:
+    """One record that passed rules 1-3, with rule 6 already decided (pure crypto)."""
+
+    index: int
+    record_id: str
+    seq: int
+    kind: str
+    record_sha256: str
+    record_text: str
+    payload_error: tuple[int, str, str] | None  # (status, code, detail) of rule 6, or None
+
+
+@dataclass
+class IngestOutcome:
+    index: int
+    status: int
+    error: str | None = None
+    detail: str = ""
+    receipt_text: str | None = None
+
+
+class Repository:
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    # ------------------------------------------------------------- plumbing
+
+    def _run(self, work: Callable[[Callable[..., Any]], Any]) -> Any:
+        """Run `work(execute)` in one transaction, retrying on concurrent unique conflicts."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with self.engine.transaction() as conn:
+                    def execute(query: str, params: Sequence[Any] = ()) -> Any:
+                        return conn.execute(self.engine.sql(query), tuple(params))
+
+                    def execute_many(query: str, rows: list[Sequence[Any]]) -> None:
+                        conn.cursor().executemany(self.engine.sql(query), rows)
+                    execute.many = execute_many  # type: ignore[attr-defined]
+                    return work(execute)
+            except Conflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise StorageUnavailable("too many concurrent conflicts") from None
+        raise AssertionError("unreachable")
+
+    def migrate(self) -> None:
+        def work(ex):
+            if self.engine.migrate_lock:
+                ex(self.engine.migrate_lock)
+            for statement in statements(self.engine.types):
+                ex(statement)
+            if ex("SELECT version FROM schema_meta").fetchone() is None:
+                ex("INSERT INTO schema_meta (version) VALUES (?)", (SCHEMA_VERSION,))
+        self._run(work)
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def healthy(self) -> bool:
+        try:
+            return self._run(lambda ex: ex("SELECT 1").fetchone()[0] == 1)
+        except StorageUnavailable:
+            return False
+
+    # ------------------------------------------------------------- central keys
+
+    def central_keys(self) -> list[tuple[str, str, bytes, int]]:
+        """(key_id, purpose, private, retired) oldest first."""
+        rows = self._run(lambda ex: ex("SELECT key_id, purpose, private, retired FROM central_keys "
+                                       "ORDER BY created_at, key_id").fetchall())
+        return [(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+
+    def ensure_central_keys(self, make: Callable[[str], tuple[str, bytes]], now_text: str) -> None:
+        """Create each missing purpose's key once, even with several workers starting together."""
+        def work(ex):
+            if self.engine.migrate_lock:
+                ex(self.engine.migrate_lock)
+            have = {r[0] for r in ex("SELECT purpose FROM central_keys WHERE retired = 0").fetchall()}
+            for purpose in ("receipt", "record", "feed"):
+                if purpose not in have:
+                    kid, private = make(purpose)
+                    ex("INSERT INTO central_keys (key_id, purpose, private, created_at) VALUES (?, ?, ?, ?)",
+                       (kid, purpose, private, now_text))
+        self._run(work)
+
+    def replace_central_key(self, *, purpose: str, key_id: str, private: bytes, now_text: str) -> None:
+        """Retire the active key of `purpose` (kept for old payloads) and add the new one."""
+        def work(ex):
+            ex("UPDATE central_keys SET retired = 1 WHERE purpose = ? AND retired = 0", (purpose,))
+            ex("INSERT INTO central_keys (key_id, purpose, private, created_at) VALUES (?, ?, ?, ?)",
+               (key_id, purpose, private, now_text))
+        self._run(work)
+
+    # ------------------------------------------------------------- tokens
+
+    def add_enroll_token(self, *, token_hash: str, label: str, uses: int, expires_at: float, now_text: str) -> None:
+        self._run(lambda ex: ex("INSERT INTO enroll_tokens (token_hash, label, uses_left, expires_at, created_at) "
+                                "VALUES (?, ?, ?, ?, ?)", (token_hash, label, uses, expires_at, now_text)))
+
+    def add_operator_token(self, *, token_hash: str, now_text: str) -> None:
+        self._run(lambda ex: ex("INSERT INTO operator_tokens (token_hash, created_at) VALUES (?, ?)",
+                                (token_hash, now_text)))
+
+    def operator_token_known(self, *, token_hash: str) -> bool:
+        return self._run(lambda ex: ex("SELECT 1 FROM operator_tokens WHERE token_hash = ?",
+                                       (token_hash,)).fetchone()) is not None
+
+    # ------------------------------------------------------------- enrollment
+
+    def enroll(self, *, device_id: str, public_key: bytes, token_hash: str, hardware_id: str,
+               software_version: str, now: float, now_text: str) -> tuple[str, DeviceRow | None]:
+        """SYNC.md §3 after the signature: ('revoked'|'again'|'other_token'|'invalid_token'|'created', device)."""
+        def work(ex):
+            device = _device(ex(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?", (device_id,)).fetchone())
+            if device is not None:
+                if device.revoked_at is not None:
+                    return "revoked", device
+                return ("again" if device.token_hash == token_hash else "other_token"), device
+            token = ex("SELECT label, uses_left, expires_at FROM enroll_tokens WHERE token_hash = ?",
+                       (token_hash,)).fetchone()
+            if token is None or token[1] < 1 or token[2] <= now:
+                return "invalid_token", None
+            ex("UPDATE enroll_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?", (token_hash,))
+            ex(f"INSERT INTO devices ({_DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
+               (device_id, public_key, token_hash, token[0], hardware_id, software_version, now_text))
+            return "created", _device(ex(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?",
+                                         (device_id,)).fetchone())
+        return self._run(work)
+
+    # ------------------------------------------------------------- devices
+
+    def device(self, *, device_id: str) -> DeviceRow | None:
+        return self._run(lambda ex: _device(ex(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?",
+                                               (device_id,)).fetchone()))
+
+    def devices(self) -> list[DeviceRow]:
+        rows = self._run(lambda ex: ex(f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY device_id").fetchall())
+        return [_device(r) for r in rows]  # type: ignore[misc]
+
+    def revoke(self, *, device_id: str, reason: str | None, now_text: str) -> bool:
+        def work(ex):
+            if ex("SELECT 1 FROM devices WHERE device_id = ?", (device_id,)).fetchone() is None:
+                return False
+            ex("UPDATE devices SET revoked_at = ?, revoke_reason = ? WHERE device_id = ? AND revoked_at IS NULL",
+               (now_text, reason, device_id))
+            return True
+        return self._run(work)
+
+    def record_counts(self, *, device_id: str | None = None) -> dict[str, tuple[int, int]]:
+        """device_id → (count, max_seq)."""
+        where, params = ("WHERE device_id = ?", (device_id,)) if device_id else ("", ())
+        rows = self._run(lambda ex: ex(f"SELECT device_id, COUNT(*), MAX(seq) FROM records {where} "
+                                       "GROUP BY device_id", params).fetchall())
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def count_records(self) -> int:
+        return int(self._run(lambda ex: ex("SELECT COUNT(*) FROM records").fetchone()[0]))
+
+    # ------------------------------------------------------------- nonces
+
+    def use_nonce(self, *, device_id: str, nonce: str, now: float) -> bool:
+        """False when (device, nonce) was seen in the last 600 s; shared by all workers via the DB."""
+        def work(ex):
+            cursor = ex("INSERT INTO nonces (device_id, nonce, seen) VALUES (?, ?, ?) "
+                        "ON CONFLICT (device_id, nonce) DO UPDATE SET seen = excluded.seen "
+                        "WHERE nonces.seen < ?", (device_id, nonce, now, now - NONCE_TTL_S))
+            return cursor.rowcount == 1
+        return self._run(work)
+
+    def prune(self, *, now: float) -> None:
+        def work(ex):
+            ex("DELETE FROM nonces WHERE seen < ?", (now - NONCE_TTL_S,))
+            ex("DELETE FROM heartbeats WHERE received < ?", (now - HEARTBEAT_HISTORY_S,))
+        self._run(work)
+
+    # ------------------------------------------------------------- records
+
+    def ingest(self, *, device_id: str, items: list[IngestItem], received_at: str,
+               make_receipt: Callable[[IngestItem], str]) -> list[IngestOutcome]:
+        """Rules 4, 5, 6, 7 of SYNC.md §5, in order, in one transaction (committed before return)."""
+        def work(ex):
+            # Two look-ups for the whole batch, then the rules in memory, then one bulk insert:
+            # per-record round trips made PostgreSQL ingest latency-bound.  A concurrent
+            # insert of the same id/seq makes the bulk insert fail → Conflict → the whole
+            # transaction is retried and then sees it.
+            stored: dict[str, tuple[str, str]] = {}
+            seqs: dict[int, str] = {}
+            for chunk in _chunks([i.record_id for i in items]):
+                marks = ",".join("?" * len(chunk))
+                for rid, sha, receipt in ex(f"SELECT record_id, record_sha256, receipt FROM records "
+                                            f"WHERE record_id IN ({marks})", chunk).fetchall():
+                    stored[rid] = (sha, receipt)
+            for chunk in _chunks([i.seq for i in items]):
+                marks = ",".join("?" * len(chunk))
+                for seq, rid in ex(f"SELECT seq, record_id FROM records WHERE device_id = ? AND seq IN ({marks})",
+                                   (device_id, *chunk)).fetchall():
+                    seqs[int(seq)] = rid
+            outcomes, rows = [], []
+            for item in items:
+                if item.record_id in stored:
+                    sha, receipt = stored[item.record_id]
+                    if sha == item.record_sha256:
+                        outcomes.append(IngestOutcome(item.index, 200, receipt_text=receipt))
+                    else:
+                        outcomes.append(IngestOutcome(item.index, 409, "conflict",
+                                                      "record_id already stored with other content"))
+                    continue
+                if item.seq in seqs:
+                    outcomes.append(IngestOutcome(item.index, 409, "seq_conflict",
+                                                  "seq already stored under another record_id"))
+                    continue
+                if item.payload_error is not None:
+                    status, code, detail = item.payload_error
+                    outcomes.append(IngestOutcome(item.index, status, code, detail))
+                    continue
+                receipt = make_receipt(item)
+                rows.append((item.record_id, device_id, item.seq, item.kind, item.record_sha256, item.record_text,
+                             received_at, receipt))
+                stored[item.record_id] = (item.record_sha256, receipt)  # later items of the batch see it
+                seqs[item.seq] = item.record_id
+                outcomes.append(IngestOutcome(item.index, 201, receipt_text=receipt))
+            if rows:
+                ex.many("INSERT INTO records (record_id, device_id, seq, kind, record_sha256, record, received_at, "
+                        "receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return outcomes
+        return self._run(work)
+
+    def stored_record(self, *, record_id: str) -> tuple[str, str] | None:
+        """(record text, receipt text) as stored, for readers and audits."""
+        row = self._run(lambda ex: ex("SELECT record, receipt FROM records WHERE record_id = ?",
+                                      (record_id,)).fetchone())
+        return None if row is None else (row[0], row[1])
+
+    def record_ids(self) -> list[str]:
+        return [r[0] for r in self._run(lambda ex: ex("SELECT record_id FROM records").fetchall())]
+
+    # ------------------------------------------------------------- heartbeats
+
+    def store_heartbeat(self, *, device_id: str, body: dict[str, Any], now: float) -> None:
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+        def work(ex):
+            ex("UPDATE devices SET last_seen = ?, last_heartbeat = ? WHERE device_id = ?", (now, text, device_id))
+            ex("INSERT INTO heartbeats (device_id, received, body) VALUES (?, ?, ?)", (device_id, now, text))
+        self._run(work)
+
+    # ------------------------------------------------------------- feeds
+
+    def latest_feed(self, *, name: str) -> tuple[int, str, str, int] | None:
+        """(version, snapshot text, content text, expires_in_s) of the newest version."""
+        row = self._run(lambda ex: ex("SELECT version, snapshot, content, expires_in_s FROM feeds WHERE name = ? "
+                                      "ORDER BY version DESC LIMIT 1", (name,)).fetchone())
+        return None if row is None else (int(row[0]), row[1], row[2], int(row[3]))
+
+    def feed_names(self) -> list[str]:
+        return [r[0] for r in self._run(lambda ex: ex("SELECT DISTINCT name FROM feeds ORDER BY name").fetchall())]
+
+    def publish_feed(self, *, name: str, build: Callable[[int], str], content_text: str, expires_in_s: int,
+                     now_text: str) -> str:
+        """Store version = latest + 1 of `name`; `build(version)` returns the signed snapshot text."""
+        def work(ex):
+            row = ex("SELECT MAX(version) FROM feeds WHERE name = ?", (name,)).fetchone()
+            version = (int(row[0]) if row and row[0] is not None else 0) + 1
+            snapshot = build(version)
+            ex("INSERT INTO feeds (name, version, snapshot, content, expires_in_s, published_at) "
+               "VALUES (?, ?, ?, ?, ?, ?)", (name, version, snapshot, content_text, expires_in_s, now_text))
+            return snapshot
+        return self._run(work)
+
+    def rotations(self) -> list[str]:
+        return [r[0] for r in self._run(lambda ex: ex("SELECT rotation FROM feed_rotations ORDER BY seq").fetchall())]
+
+    def add_rotation(self, *, build: Callable[[int], str]) -> str:
+        def work(ex):
+            row = ex("SELECT MAX(seq) FROM feed_rotations").fetchone()
+            seq = (int(row[0]) if row and row[0] is not None else 0) + 1
+            text = build(seq)
+            ex("INSERT INTO feed_rotations (seq, rotation) VALUES (?, ?)", (seq, text))
+            return text
+        return self._run(work)
+
+
+__all__ = ["Repository", "StorageUnavailable", "DeviceRow", "IngestItem", "IngestOutcome"]

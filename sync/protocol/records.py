@@ -1,0 +1,118 @@
+"""Records and receipts (SYNC.md §5): exact shapes, building and checking.
+
+Shape checks return a reason string (None = fine) so callers map them to their own codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from sync.protocol import signed as sig
+from sync.protocol.b64u import b64u_decode, b64u_encode
+from sync.protocol.keys import raw_public, key_id
+from sync.protocol.request_auth import DEVICE_ID
+from sync.protocol.sealing import MAX_PAYLOAD, MIN_PAYLOAD, SUITES, DEFAULT_SUITE, payload_info, seal_payload
+from sync.protocol.timefmt import is_time
+
+KINDS = frozenset({
+    "unemployment_registration", "jobseeker_registration", "employment_difficulty_application",
+    "public_welfare_job_application", "job_interest", "employment_status_report", "service_request",
+    "feedback",
+})
+RECORD_FIELDS = frozenset({"v", "record_id", "kind", "schema_version", "device_id", "created_at", "seq", "rk",
+                           "suite", "payload"})
+RECEIPT_FIELDS = frozenset({"record_id", "device_id", "seq", "record_sha256", "received_at", "key_id"})
+UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+KEY_ID = re.compile(r"[0-9a-f]{16}")
+MAX_SEQ = 2**53 - 1
+
+
+class RecordTooLarge(ValueError):
+    """The payload is over 65,536 bytes (→ 413 record_too_large)."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def record_shape_problem(record: Any) -> str | None:
+    """Rule 1: None when `record` has exactly the record shape; raises RecordTooLarge for a big payload."""
+    if not sig.is_signed_shape(record):
+        return "not a signed object {signed, sig}"
+    s = record["signed"]
+    if set(s) != RECORD_FIELDS:
+        return "fields missing or extra"
+    checks = (
+        ("v", _is_int(s["v"]) and s["v"] == 1),
+        ("record_id", isinstance(s["record_id"], str) and UUID7.fullmatch(s["record_id"]) is not None),
+        ("kind", isinstance(s["kind"], str) and s["kind"] in KINDS),
+        ("schema_version", _is_int(s["schema_version"]) and 1 <= s["schema_version"] <= 65535),
+        ("device_id", isinstance(s["device_id"], str) and DEVICE_ID.fullmatch(s["device_id"]) is not None),
+        ("created_at", is_time(s["created_at"])),
+        ("seq", _is_int(s["seq"]) and 1 <= s["seq"] <= MAX_SEQ),
+        ("rk", isinstance(s["rk"], str) and KEY_ID.fullmatch(s["rk"]) is not None),
+        ("suite", isinstance(s["suite"], str) and s["suite"] in SUITES),
+    )
+    for name, ok in checks:
+        if not ok:
+            return f"bad {name}"
+    try:
+        payload = b64u_decode(s["payload"])
+    except ValueError:
+        return "bad payload (not b64u)"
+    if len(payload) > MAX_PAYLOAD:
+        raise RecordTooLarge(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD}")
+    if len(payload) < MIN_PAYLOAD:
+        return "bad payload (shorter than 48 bytes)"
+    return None
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """h = hex(SHA-256(signing input))."""
+    return hashlib.sha256(sig.signing_input(sig.RECORD, record["signed"])).hexdigest()
+
+
+def record_info(signed: dict[str, Any]) -> bytes:
+    return payload_info(signed["device_id"], signed["record_id"], signed["kind"], signed["schema_version"])
+
+
+def build_record(*, device_key: Ed25519PrivateKey, device_id: str, record_public: X25519PublicKey,
+                 record_id: str, kind: str, schema_version: int, created_at: str, seq: int,
+                 plaintext: dict[str, Any], suite: str = DEFAULT_SUITE) -> dict[str, Any]:
+    """Seal and sign one record; the plaintext is not kept in the result."""
+    info = payload_info(device_id, record_id, kind, schema_version)
+    payload = seal_payload(plaintext, record_public, info, suite)
+    signed = {"v": 1, "record_id": record_id, "kind": kind, "schema_version": schema_version,
+              "device_id": device_id, "created_at": created_at, "seq": seq,
+              "rk": key_id(raw_public(record_public)), "suite": suite, "payload": b64u_encode(payload)}
+    return sig.sign_object(device_key, sig.RECORD, signed)
+
+
+def build_receipt(receipt_key: Ed25519PrivateKey, record: dict[str, Any], received_at: str) -> dict[str, Any]:
+    s = record["signed"]
+    signed = {"record_id": s["record_id"], "device_id": s["device_id"], "seq": s["seq"],
+              "record_sha256": record_hash(record), "received_at": received_at,
+              "key_id": key_id(raw_public(receipt_key))}
+    return sig.sign_object(receipt_key, sig.RECEIPT, signed)
+
+
+def receipt_problem(receipt: Any, record: dict[str, Any], receipt_public: Ed25519PublicKey) -> str | None:
+    """The kiosk's check before deleting a record: None when the receipt is good for `record`."""
+    if not sig.is_signed_shape(receipt) or set(receipt["signed"]) != RECEIPT_FIELDS:
+        return "receipt has the wrong shape"
+    r, s = receipt["signed"], record["signed"]
+    expected = {"record_id": s["record_id"], "device_id": s["device_id"], "seq": s["seq"],
+                "record_sha256": record_hash(record), "key_id": key_id(raw_public(receipt_public))}
+    for name, value in expected.items():
+        if r[name] != value or type(r[name]) is not type(value):
+            return f"receipt {name} does not match"
+    if not is_time(r["received_at"]):
+        return "receipt received_at is not a time"
+    if not sig.verify_object(receipt_public, sig.RECEIPT, receipt):
+        return "receipt signature does not verify with the pinned key"
+    return None

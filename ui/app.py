@@ -1,0 +1,168 @@
+"""StationApp: the Kivy application around one Session.
+
+Intents from taps go straight to `send`; intents from device threads go through
+`post`, which hops onto the Kivy loop with `Clock.schedule_once` (Kivy is not
+thread-safe).  After every change of session state the current screen is
+redrawn from the presenter and, on a new screen, its main line is spoken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import intents as I
+from kiosk.session import Session
+from ui import theme
+import ui.widgets  # noqa: F401  (defining the classes registers them with the kv Factory)
+from ui.presenter import Presenter
+from ui.voice import Voice
+
+Builder.load_file(str(Path(__file__).with_name("app.kv")))
+
+TECH_TAPS = 5  # taps on the title within TECH_WINDOW seconds open the technician PIN pad
+TECH_WINDOW = 3.0
+
+
+class Root(BoxLayout):
+    pass
+
+
+class StationApp(App):
+    text_scale = NumericProperty(1.0)
+    muted = BooleanProperty(False)
+    technician_unlocked = BooleanProperty(False)
+    use_kivy_settings = False
+
+    def __init__(self, session: Session, *, lang: str = "zh_CN", voice: Voice | None = None,
+                 technician_pin: str = "", technician_status: Callable[[], dict] | None = None,
+                 side_panel: Callable[[], object] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.title = "e-Station"
+        self.session = session
+        self.presenter = Presenter(session, lang)
+        self.voice = voice
+        self.technician_pin = technician_pin
+        self._technician_status = technician_status or (lambda: {})
+        self._side_panel = side_panel
+        self.technician_open = False
+        self._title_taps: list[float] = []
+        self._last_screen = ""
+        self.first_frame_at: float | None = None
+        self._tick_event = None
+        session.on_change = lambda _s: self.refresh()
+
+    # --- Kivy hooks -----------------------------------------------------------------------------
+    def open_settings(self, *_: object) -> bool:  # F1 must not open Kivy's settings on a kiosk
+        return False
+
+    def build(self) -> Root:
+        Window.clearcolor = theme.BACKGROUND
+        root = Root()
+        sm: ScreenManager = root.ids.sm
+        sm.transition = NoTransition()
+        from ui.screens import SCREENS
+
+        for screen_class in SCREENS:
+            sm.add_widget(screen_class())
+        header = root.ids.header
+        header.on_back = self.back
+        header.on_start_over = lambda: self.send(I.Cancel())
+        header.on_title_tap = self.title_tapped
+        if self._side_panel:
+            root.add_widget(self._side_panel())
+        return root
+
+    def on_start(self) -> None:
+        self._tick_event = Clock.schedule_interval(lambda _dt: self.send(I.Tick()), 1.0)
+        Window.bind(on_flip=self._first_flip)
+        self.refresh()
+
+    def _first_flip(self, *_: object) -> None:
+        Window.unbind(on_flip=self._first_flip)
+        self.first_frame_at = time.perf_counter()
+
+    def on_stop(self) -> None:
+        if self._tick_event is not None:
+            self._tick_event.cancel()
+
+    # --- intents ------------------------------------------------------------------------------
+    def send(self, intent: object) -> None:
+        self.session.handle(intent)
+
+    def post(self, intent: object) -> None:
+        """Thread-safe: deliver an intent from a device thread on the Kivy loop."""
+        Clock.schedule_once(lambda _dt: self.send(intent), 0)
+
+    def back(self) -> None:
+        if self.technician_open:
+            self.technician_open = self.technician_unlocked = False
+            self.refresh()
+        else:
+            self.send(I.Back())
+
+    # --- drawing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.root is None:
+            return
+        p = self.presenter
+        sm = self.root.ids.sm
+        name = "technician" if self.technician_open else p.screen()
+        sm.get_screen(name).refresh(p)
+        sm.current = name
+        h, header = p.header(), self.root.ids.header
+        header.title, header.back_text, header.start_over_text = h["title"], h["back"], h["start_over"]
+        header.show_nav = h["show_nav"] or self.technician_open
+        header.countdown = h["countdown"]
+        footer = self.root.ids
+        footer.notice.text = h["error"] or h["notice"]
+        footer.large_text.text = p.t("button.large_text")
+        footer.mute.text = p.t("button.unmute") if self.muted else p.t("button.mute")
+        if name != self._last_screen:
+            self._last_screen = name
+            self.speak(name)
+
+    def speak(self, screen: str) -> None:
+        if self.voice is None or self.muted:
+            return
+        p = self.presenter
+        line = {"attract": lambda: p.attract()["place_card"], "question": lambda: p.question()["prompt"],
+                "consent": lambda: p.consent()["title"], "card": lambda: p.card()["greeting"],
+                "results": lambda: p.results()["title"], "receipt": lambda: p.receipt()["scan"]}.get(screen)
+        if line:
+            self.voice.say(line())
+
+    def toggle_large_text(self) -> None:
+        self.text_scale = 1.0 if self.text_scale > 1 else theme.LARGE_SCALE
+        self.refresh()
+
+    def toggle_mute(self) -> None:
+        self.muted = not self.muted
+        if self.voice:
+            self.voice.muted = self.muted
+        self.refresh()
+
+    # --- technician -------------------------------------------------------------------------------
+    def title_tapped(self) -> None:
+        now = time.monotonic()
+        self._title_taps = [t for t in self._title_taps if now - t < TECH_WINDOW] + [now]
+        if len(self._title_taps) >= TECH_TAPS and self.technician_pin:
+            self._title_taps.clear()
+            self.technician_open = True
+            self.refresh()
+
+    def technician_pin_entered(self, pin: str) -> None:
+        self.technician_unlocked = bool(self.technician_pin) and pin == self.technician_pin
+        self.refresh()
+
+    def technician_status(self) -> dict:
+        return self._technician_status()
