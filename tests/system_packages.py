@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,5 +15,9 @@ def required_files(listing: str) -> dict[str, str]:
     return {pkg: path for pkg, path in pairs if path != "-"}
 
 
+def _present(pattern: str) -> bool:
+    return bool(glob.glob(pattern))  # a plain path, or a glob for arch-specific library dirs
+
+
 def missing_packages(listing: str) -> list[str]:
-    return [f"{pkg} (no {path})" for pkg, path in required_files(listing).items() if not Path(path).exists()]
+    return [f"{pkg} (no {path})" for pkg, path in required_files(listing).items() if not _present(path)]

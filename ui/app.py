@@ -68,6 +68,7 @@ class StationApp(App):
     def build(self) -> Root:
         Window.clearcolor = theme.BACKGROUND
         root = Root()
+        self.station_root = root
         sm: ScreenManager = root.ids.sm
         sm.transition = NoTransition()
         from ui.screens import SCREENS
@@ -79,7 +80,14 @@ class StationApp(App):
         header.on_start_over = lambda: self.send(I.Cancel())
         header.on_title_tap = self.title_tapped
         if self._side_panel:
-            root.add_widget(self._side_panel())
+            from kivy.uix.boxlayout import BoxLayout as Row
+
+            row = Row()
+            row.add_widget(root)
+            row.add_widget(self._side_panel())
+            self.station_root = root
+            return row
+        self.station_root = root
         return root
 
     def on_start(self) -> None:
@@ -115,15 +123,16 @@ class StationApp(App):
         if self.root is None:
             return
         p = self.presenter
-        sm = self.root.ids.sm
+        root = self.station_root
+        sm = root.ids.sm
         name = "technician" if self.technician_open else p.screen()
         sm.get_screen(name).refresh(p)
         sm.current = name
-        h, header = p.header(), self.root.ids.header
+        h, header = p.header(), root.ids.header
         header.title, header.back_text, header.start_over_text = h["title"], h["back"], h["start_over"]
         header.show_nav = h["show_nav"] or self.technician_open
         header.countdown = h["countdown"]
-        footer = self.root.ids
+        footer = root.ids
         footer.notice.text = h["error"] or h["notice"]
         footer.large_text.text = p.t("button.large_text")
         footer.mute.text = p.t("button.unmute") if self.muted else p.t("button.mute")

@@ -101,13 +101,16 @@ class SimulatedReader:
         self.stop()
 
     def unplug(self) -> None:
-        """Pull the USB cable: the host's next read or write fails."""
+        """Pull the USB cable: the host's next read or write fails, and the name goes away
+        (as udev removes /dev/estation-idcard), so a reconnect cannot open a reused pty number."""
         with self._lock:
             for fd in (self._master, self._slave):
                 if fd >= 0:
                     os.close(fd)
             self._master = self._slave = -1
             self.plugged = False
+            if os.path.lexists(self.port):
+                os.unlink(self.port)
 
     def replug(self) -> None:
         """Plug back in: a new pty, the stable link re-pointed at it."""

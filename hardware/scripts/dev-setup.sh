@@ -46,7 +46,7 @@ verify_apt() {
   local entry pkg file bad=0
   for entry in "${APT_PACKAGES[@]}"; do
     pkg=${entry%%:*}; file=${entry#*:}
-    if [ -n "$file" ] && [ ! -e "$file" ]; then
+    if [ -n "$file" ] && ! compgen -G "$file" >/dev/null; then
       say "error: $file is missing (Debian package $pkg)"; bad=1
     fi
   done

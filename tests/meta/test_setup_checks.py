@@ -36,9 +36,25 @@ def test_setup_script_is_idempotent_and_quick_when_done():
 
 
 def test_demo_reads_simulated_cards_end_to_end():
-    result = subprocess.run([sys.executable, "-m", "kiosk", "demo", "--count", "2", "--dwell", "0.5", "--gap", "0.2"],
+    result = subprocess.run([sys.executable, "-m", "kiosk", "demo", "--reader-only", "--count", "2", "--dwell", "0.5",
+                             "--gap", "0.2"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     reads = [line for line in result.stdout.splitlines() if line.startswith("card read")]
     assert len(reads) == 2 and "resident" in reads[0]
     assert "330302********" in reads[0]  # masked, never the full number
+
+
+def test_demo_station_files_a_visit_that_reaches_its_local_central(tmp_path):
+    import json
+
+    argv = [sys.executable, "-m", "kiosk", "demo", "--visit", "--data-dir", str(tmp_path / "demo")]
+    first = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)  # a restarted station
+    assert again.returncode == 0, again.stdout + again.stderr
+    runs = [json.loads(r.stdout.strip().splitlines()[-1]) for r in (first, again)]
+    assert [r["seq"] for r in runs] == [1, 2] and all(r["stored_at_central"] for r in runs)
+    assert runs[0]["receipt_token"].startswith("ES1:")
+    key = oct((tmp_path / "demo" / "sync" / "device.key").stat().st_mode & 0o777)
+    assert key == "0o600"

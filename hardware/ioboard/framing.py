@@ -1,0 +1,1 @@
+../../drivers/ioboard/framing.py
