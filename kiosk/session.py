@@ -83,11 +83,10 @@ class SessionConfig:
 
 class Session:
     def __init__(self, pack: Pack, sink: RecordSink, clock: Clock, random_bytes: Callable[[int], bytes], *,
-                 config: SessionConfig, signer: Signer | None = None, job_search: JobSearch | None = None,
-                 on_change: Callable[[Session], None] | None = None) -> None:
+                 config: SessionConfig, signer: Signer | None = None, job_search: JobSearch | None = None) -> None:
         self.pack, self.sink, self.clock, self.random_bytes = pack, sink, clock, random_bytes
         self.config, self.signer, self.job_search = config, signer, job_search
-        self.on_change = on_change
+        self.listeners: list[Callable[[Session], None]] = []  # told after every change (UI, printer)
         self.state = State.IDLE
         self.notice: str | None = None  # a catalogue key to show once (e.g. "card.removed")
         self.warning_seconds: int | None = None  # countdown before the wipe, when warning
@@ -119,13 +118,16 @@ class Session:
             self.warning_seconds = None
             handler = GLOBAL.get(type(intent)) or TRANSITIONS.get((self.state, type(intent)))
             changed = bool(handler and handler(self, intent) is not False)
-        if changed and self.on_change:
-            self.on_change(self)
+        if changed:
+            for listener in list(self.listeners):
+                listener(self)
         return changed
 
     def _go(self, state: State) -> None:
         self.state = state
         self.error = None
+        if state is not State.QUESTIONS:
+            self.question = None  # a question exists only while it is on screen
 
     def _wipe(self, notice: str | None = None) -> None:
         self.visit: Visit | None = None

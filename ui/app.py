@@ -45,7 +45,8 @@ class StationApp(App):
 
     def __init__(self, session: Session, *, lang: str = "zh_CN", voice: Voice | None = None,
                  technician_pin: str = "", technician_status: Callable[[], dict] | None = None,
-                 side_panel: Callable[[], object] | None = None, **kwargs) -> None:
+                 side_panel: Callable[[], object] | None = None, printer_status: Callable[[], str] | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.title = "e-Station"
         self.session = session
@@ -54,12 +55,13 @@ class StationApp(App):
         self.technician_pin = technician_pin
         self._technician_status = technician_status or (lambda: {})
         self._side_panel = side_panel
+        self.printer_status = printer_status  # None: no printer, QR-only receipts
         self.technician_open = False
         self._title_taps: list[float] = []
         self._last_screen = ""
         self.first_frame_at: float | None = None
         self._tick_event = None
-        session.on_change = lambda _s: self.refresh()
+        session.listeners.append(lambda _s: self.refresh())
 
     # --- Kivy hooks -----------------------------------------------------------------------------
     def open_settings(self, *_: object) -> bool:  # F1 must not open Kivy's settings on a kiosk

@@ -89,13 +89,17 @@ class Presenter:
         return {"title": self.t("apply.title"), "program": self.t(f"program.{program}") if program else "",
                 "phone_prompt": self.t("apply.phone_prompt"), "confirm": self.t("button.confirm")}
 
-    def receipt(self) -> dict:
+    def receipt(self, printer: str | None = None) -> dict:
+        """`printer` is the printer's state (ok, paper_low, paper_out, fault, absent) or None."""
         r = self.session.receipt
         if r is None:
-            return {"title": "", "kind": "", "record": "", "qr": "", "scan": "", "done": "", "feedback": ""}
+            return {"title": "", "kind": "", "record": "", "qr": "", "scan": "", "printing": "", "done": "",
+                    "feedback": ""}
+        printing = {"ok": "receipt.printing", "paper_low": "receipt.printing"}.get(printer or "",
+                                                                                  "receipt.paper_out")
         return {"title": self.t("receipt.title"), "kind": self.t(f"kind.{r.kind}"),
                 "record": f"{self.t('receipt.record_id')}: {r.record_id}", "qr": r.token or r.record_id,
-                "scan": self.t("receipt.scan"), "printing": self.t("receipt.printing"),
+                "scan": self.t("receipt.scan"), "printing": self.t(printing) if printer else "",
                 "done": self.t("button.done"), "feedback": self.t("button.feedback")}
 
     def jobs(self) -> dict:

@@ -65,7 +65,24 @@ install_venv() {
   touch "$STAMP"
 }
 
+# MicroPython stubs for type-checking the IO-board firmware: kept out of the venv
+# (they shadow the stdlib there), in a folder of their own (ENVIRONMENT.md §6).
+STUBS_DIR=hardware/ioboard/typings
+STUBS="micropython-rp2-rpi_pico-stubs==1.29.0.post1"
+STDLIB_STUBS="micropython-stdlib-stubs==1.29.0.post2"
+
+install_stubs() {
+  if [ -f "$STUBS_DIR/.installed" ] && grep -qx "$STUBS $STDLIB_STUBS" "$STUBS_DIR/.installed"; then
+    say "MicroPython stubs present"; return
+  fi
+  say "installing $STUBS into $STUBS_DIR"
+  rm -rf "$STUBS_DIR"
+  $VENV/bin/python -m pip install -q --no-deps --target "$STUBS_DIR" "$STUBS" "$STDLIB_STUBS"
+  echo "$STUBS $STDLIB_STUBS" > "$STUBS_DIR/.installed"
+}
+
 install_apt
 verify_apt
 install_venv
+install_stubs
 say "ready"

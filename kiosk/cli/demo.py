@@ -87,11 +87,38 @@ class DemoStation:
         self._sync_thread.start()
         self.sim = SimulatedReader(self.cards, link_dir=str(self.data_dir)).start()
         self.reader = CardReader(self.sim.port, self._reader_event).start()
+        self._start_printer_and_board()
         return self
+
+    def _start_printer_and_board(self) -> None:
+        from drivers.ioboard.sim import SimulatedBoard
+        from drivers.ioboard.transport import SerialIoBoard
+        from drivers.printer.sim import SimulatedPrinter
+        from drivers.printer.transport import ReceiptPrinter
+        from kiosk.cli.peripherals import PeripheralReport, ReceiptPrinting
+
+        self.peripherals = PeripheralReport(self.sync_dir)
+        self.receipts_dir = self.data_dir / "receipts"
+        self.receipts_dir.mkdir(exist_ok=True)
+        self.printer_sim = SimulatedPrinter(out_dir=str(self.receipts_dir), link_dir=str(self.data_dir)).start()
+        self.printer = ReceiptPrinter(self.printer_sim.port).start()
+        self.session.listeners.append(ReceiptPrinting(self.printer, self.lang))
+        self.board_sim = SimulatedBoard(link_dir=str(self.data_dir)).start()
+        self.board = SerialIoBoard(self.board_sim.port, self.peripherals.io_board_event).start()
+        self._board_thread = threading.Thread(target=self._board_loop, name="demo-board", daemon=True)
+        self._board_thread.start()
+
+    def _board_loop(self) -> None:
+        """Heartbeats to the IO board's watchdog while the station runs; device states for central."""
+        while not self._stop.wait(1.0):
+            self.board.heartbeat()
+            self.board.set_status_led("ok" if self.reader_state.startswith("OK") else "degraded")
+            self.peripherals.set(printer=self.printer.status(),
+                                 id_reader="ok" if self.reader_state.startswith("OK") else "fault")
 
     def stop(self) -> None:
         self._stop.set()
-        for part in ("reader", "sim"):
+        for part in ("reader", "sim", "printer", "printer_sim", "board", "board_sim"):
             if hasattr(self, part):
                 getattr(self, part).stop()
         if hasattr(self, "_sync_thread"):
@@ -155,9 +182,20 @@ class DemoStation:
             self.on_intent(intent)
 
     def status(self) -> dict:
-        return {"读卡器": self.reader_state, "待上传记录": len(list(self.outbox.dirs.spool.glob("*.rec"))),
-                "最近同步": self.last_sync, "中心服务": self.central.url, "设备编号": self.identity.device_id,
-                "岗位库": str(self.jobs_index)}
+        return {"读卡器": self.reader_state, "打印机": self.printer.status(),
+                "IO板": self.peripherals.state["io_board"], "机箱": self.peripherals.state["tamper"],
+                "待上传记录": len(list(self.outbox.dirs.spool.glob("*.rec"))), "最近同步": self.last_sync,
+                "中心服务": self.central.url, "设备编号": self.identity.device_id, "岗位库": str(self.jobs_index)}
+
+    def wait_printed(self, timeout: float) -> str | None:
+        """The PNG of the last receipt the simulated printer finished, once it has."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = [s for s in self.printer_sim.sheets if s.path and not s.path.endswith("-torn.png")]
+            if done:
+                return done[-1].path
+            time.sleep(0.05)
+        return None
 
     def stored_at_central(self, record_id: str) -> bool:
         return self.central.central.repo.stored_record(record_id=record_id) is not None
@@ -208,14 +246,16 @@ def _scripted_visit(station: DemoStation) -> int:
     session.handle(I.Confirm("13800138000"))
     receipt = session.receipt
     station.sim.remove()
+    printed = station.wait_printed(timeout=10)
     station.sync_now()
     pending = list(station.outbox.dirs.spool.glob("*.rec"))
     at_central = station.stored_at_central(receipt.record_id)
     print(json.dumps({"program": programs[0], "record_id": receipt.record_id, "seq": receipt.seq,
                       "receipt_token": receipt.token, "stored_at_central": at_central,
+                      "printed_receipt": printed,
                       "pending_after_sync": len(pending), "seconds": round(time.monotonic() - started, 2)},
                      ensure_ascii=False))
-    return 0 if at_central and not pending else 1
+    return 0 if at_central and not pending and printed else 1
 
 
 def _reader_only(cards: list[dict], args: argparse.Namespace) -> int:

@@ -8,10 +8,13 @@ load_kv(__file__)
 
 class ReceiptScreen(KioskScreen):
     def refresh(self, p) -> None:  # noqa: ANN001
-        v = p.receipt()
+        from kivy.app import App
+
+        status = App.get_running_app().printer_status
+        v = p.receipt(status() if status else None)
         self.ids.title.text = f"{v['title']}：{v['kind']}"
         self.ids.qr.data = v["qr"]
-        self.ids.scan.text = v["scan"]
+        self.ids.scan.text = f"{v['scan']}　{v['printing']}".strip()
         self.ids.record.text = v["record"]
         self.ids.done.text, self.ids.done.action = v["done"], I.Continue()
         self.ids.feedback.text, self.ids.feedback.action = v["feedback"], I.GiveFeedback()
