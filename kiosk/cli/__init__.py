@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "kiosk.cli.receipt",
     "kiosk.cli.provision",
     "kiosk.cli.sync",
+    "kiosk.cli.install",
+    "kiosk.cli.flash",
+    "kiosk.cli.run",
 )
 
 

@@ -63,14 +63,15 @@ class DemoStation:
         self.sync_dir = self.data_dir / "sync"
         self.jobs_index = self.data_dir / "jobs.sqlite"
         self.on_intent = lambda intent: None  # replaced by the UI or the scripted visit
-        self.reader_state = "starting"
         self.last_sync = "never"
         self._stop = threading.Event()
 
     def start(self) -> DemoStation:
         from drivers.idcard.sim import SimulatedReader
-        from drivers.idcard.transport import CardReader
+        from drivers.ioboard.sim import SimulatedBoard
+        from drivers.printer.sim import SimulatedPrinter
         from kiosk.cli.localcentral import start_local_central
+        from kiosk.cli.peripherals import StationDevices
         from kiosk.cli.station import build_session
         from sync.identity import load_identity
         from sync.outbox import Outbox
@@ -85,40 +86,22 @@ class DemoStation:
                                      jobs_index=self.jobs_index, lang=self.lang)
         self._sync_thread = threading.Thread(target=self._sync_loop, name="demo-sync", daemon=True)
         self._sync_thread.start()
-        self.sim = SimulatedReader(self.cards, link_dir=str(self.data_dir)).start()
-        self.reader = CardReader(self.sim.port, self._reader_event).start()
-        self._start_printer_and_board()
-        return self
-
-    def _start_printer_and_board(self) -> None:
-        from drivers.ioboard.sim import SimulatedBoard
-        from drivers.ioboard.transport import SerialIoBoard
-        from drivers.printer.sim import SimulatedPrinter
-        from drivers.printer.transport import ReceiptPrinter
-        from kiosk.cli.peripherals import PeripheralReport, ReceiptPrinting
-
-        self.peripherals = PeripheralReport(self.sync_dir)
+        link_dir = str(self.data_dir)
         self.receipts_dir = self.data_dir / "receipts"
         self.receipts_dir.mkdir(exist_ok=True)
-        self.printer_sim = SimulatedPrinter(out_dir=str(self.receipts_dir), link_dir=str(self.data_dir)).start()
-        self.printer = ReceiptPrinter(self.printer_sim.port).start()
-        self.session.listeners.append(ReceiptPrinting(self.printer, self.lang))
-        self.board_sim = SimulatedBoard(link_dir=str(self.data_dir)).start()
-        self.board = SerialIoBoard(self.board_sim.port, self.peripherals.io_board_event).start()
-        self._board_thread = threading.Thread(target=self._board_loop, name="demo-board", daemon=True)
-        self._board_thread.start()
-
-    def _board_loop(self) -> None:
-        """Heartbeats to the IO board's watchdog while the station runs; device states for central."""
-        while not self._stop.wait(1.0):
-            self.board.heartbeat()
-            self.board.set_status_led("ok" if self.reader_state.startswith("OK") else "degraded")
-            self.peripherals.set(printer=self.printer.status(),
-                                 id_reader="ok" if self.reader_state.startswith("OK") else "fault")
+        self.sim = SimulatedReader(self.cards, link_dir=link_dir).start()
+        self.printer_sim = SimulatedPrinter(out_dir=str(self.receipts_dir), link_dir=link_dir).start()
+        self.board_sim = SimulatedBoard(link_dir=link_dir).start()
+        self.devices = StationDevices(session=self.session, sync_dir=self.sync_dir, reader_port=self.sim.port,
+                                      printer_port=self.printer_sim.port, board_port=self.board_sim.port,
+                                      lang=self.lang)
+        self.devices.on_intent = lambda intent: self.on_intent(intent)
+        self.devices.start()
+        return self
 
     def stop(self) -> None:
         self._stop.set()
-        for part in ("reader", "sim", "printer", "printer_sim", "board", "board_sim"):
+        for part in ("devices", "sim", "printer_sim", "board_sim"):
             if hasattr(self, part):
                 getattr(self, part).stop()
         if hasattr(self, "_sync_thread"):
@@ -169,23 +152,10 @@ class DemoStation:
         finally:
             runner.close()
 
-    def _reader_event(self, event: object) -> None:
-        from drivers.idcard.events import ReaderConnected, ReaderDisconnected, ReaderFault
-        from kiosk.cli.station import intent_for_reader_event
-
-        if isinstance(event, ReaderConnected):
-            self.reader_state = f"OK (SAM {event.sam_id})"
-        elif isinstance(event, (ReaderDisconnected, ReaderFault)):
-            self.reader_state = f"FAULT: {event.reason}"
-        intent = intent_for_reader_event(event)
-        if intent is not None:
-            self.on_intent(intent)
-
     def status(self) -> dict:
-        return {"读卡器": self.reader_state, "打印机": self.printer.status(),
-                "IO板": self.peripherals.state["io_board"], "机箱": self.peripherals.state["tamper"],
-                "待上传记录": len(list(self.outbox.dirs.spool.glob("*.rec"))), "最近同步": self.last_sync,
-                "中心服务": self.central.url, "设备编号": self.identity.device_id, "岗位库": str(self.jobs_index)}
+        return {**self.devices.status(), "待上传记录": len(list(self.outbox.dirs.spool.glob("*.rec"))),
+                "最近同步": self.last_sync, "中心服务": self.central.url, "设备编号": self.identity.device_id,
+                "岗位库": str(self.jobs_index)}
 
     def wait_printed(self, timeout: float) -> str | None:
         """The PNG of the last receipt the simulated printer finished, once it has."""

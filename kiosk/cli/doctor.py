@@ -18,14 +18,19 @@ from kiosk.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, config_path
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "doctor",
-        help="check config, devices, fonts, disk and clock",
-        description="Check this station's config, devices, fonts, disk and clock. "
+        help="check config, devices, paper, tamper, disk, clock, central, outbox, feeds, enrollment",
+        description="Check this station's config, devices (ID reader, printer and paper, IO board and tamper), "
+                    "fonts, disk, clock and skew vs central, outbox backlog, feeds and enrollment. "
                     "Exit 0 if nothing failed, 1 if any check FAILed.",
     )
     parser.add_argument("--config", metavar="PATH", type=Path, default=None,
                         help=f"config file (default: ${CONFIG_ENV_VAR} or {DEFAULT_CONFIG_PATH})")
     parser.add_argument("--probe-timeout", metavar="SECONDS", type=_seconds, default=PROBE_TIMEOUT_S,
                         help=f"per-step timeout when probing the ID-card reader (default {PROBE_TIMEOUT_S})")
+    parser.add_argument("--ioboard", metavar="PORT", default=None,
+                        help="IO board port, or \"sim\" (default /dev/estation-ioboard; absent there is a warning)")
+    parser.add_argument("--central-timeout", metavar="SECONDS", type=_seconds, default=3.0,
+                        help="timeout for asking the central service for its time (default 3)")
     parser.set_defaults(handler=run)
 
 
@@ -43,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     path = args.config if args.config is not None else config_path()
     # The composition root is where the clock is read; the checks take it as input.
     results = run_checks(path, now=datetime.now().astimezone(), synced=clock_synced(),
-                         probe_timeout=args.probe_timeout)
+                         probe_timeout=args.probe_timeout, ioboard_port=args.ioboard,
+                         central_timeout=args.central_timeout)
     print(format_table(results))
     return 1 if any(r.status is Status.FAIL for r in results) else 0
 

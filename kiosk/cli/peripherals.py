@@ -69,3 +69,80 @@ class PeripheralReport:
 
     def printer_state(self, state: str) -> None:
         self.set(printer=state)
+
+
+class StationDevices:
+    """The reader, the printer and the IO board of one station, wired to one session.
+
+    Ports are paths (real devices or simulators' pty links).  Reader events become
+    session intents through `on_intent` (the UI's thread-safe `post`); each new receipt
+    is printed once; the IO board gets heartbeats while `healthy()` says the UI turns;
+    device states go to sync_dir/peripherals.json for the heartbeat.
+    """
+
+    def __init__(self, *, session, sync_dir: Path, reader_port: str, printer_port: str | None,  # noqa: ANN001
+                 board_port: str | None, lang: str = "zh_CN", baudrate: int = 115200,
+                 poll_interval: float = 0.4) -> None:
+        self.session = session
+        self.reader_port, self.printer_port, self.board_port = reader_port, printer_port, board_port
+        self.baudrate, self.poll_interval, self.lang = baudrate, poll_interval, lang
+        self.report = PeripheralReport(sync_dir)
+        self.on_intent = lambda intent: None
+        self.healthy = lambda: True
+        self.reader_state = "starting"
+        self.reader = self.printer = self.board = None
+        self._stop = threading.Event()
+
+    def start(self) -> StationDevices:
+        from drivers.idcard.transport import CardReader
+
+        self.reader = CardReader(self.reader_port, self._reader_event, baudrate=self.baudrate,
+                                 poll_interval=self.poll_interval).start()
+        if self.printer_port:
+            from drivers.printer.transport import ReceiptPrinter
+
+            self.printer = ReceiptPrinter(self.printer_port).start()
+            self.session.listeners.append(ReceiptPrinting(self.printer, self.lang))
+        if self.board_port:
+            from drivers.ioboard.transport import SerialIoBoard
+
+            self.board = SerialIoBoard(self.board_port, self.report.io_board_event).start()
+        self._thread = threading.Thread(target=self._loop, name="station-devices", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for part in (self.reader, self.printer, self.board):
+            if part is not None:
+                part.stop()
+
+    def printer_status(self) -> str:
+        return self.printer.status() if self.printer else "absent"
+
+    def _reader_event(self, event: object) -> None:
+        from drivers.idcard.events import ReaderConnected, ReaderDisconnected, ReaderFault
+        from kiosk.cli.station import intent_for_reader_event
+
+        if isinstance(event, ReaderConnected):
+            self.reader_state = "ok"
+        elif isinstance(event, (ReaderDisconnected, ReaderFault)):
+            self.reader_state = "fault"
+            log.warning("ID-card reader: %s", event.reason)
+        intent = intent_for_reader_event(event)
+        if intent is not None:
+            self.on_intent(intent)
+
+    def _loop(self) -> None:
+        """Once a second: feed the IO board's watchdog while the UI is healthy; report states."""
+        while not self._stop.wait(1.0):
+            if self.board is not None:
+                if self.healthy():
+                    self.board.heartbeat()
+                self.board.set_status_led("ok" if self.reader_state == "ok" else "degraded")
+            self.report.set(id_reader=self.reader_state if self.reader_state != "starting" else "absent",
+                            printer=self.printer_status())
+
+    def status(self) -> dict:
+        return {"读卡器": self.reader_state, "打印机": self.printer_status(),
+                "IO板": self.report.state["io_board"], "机箱": self.report.state["tamper"]}

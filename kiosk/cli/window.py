@@ -42,7 +42,7 @@ def run_window(station, *, fullscreen: bool = False) -> int:  # noqa: ANN001 - k
     voice = Voice(station.data_dir / "voice", station.lang)
     app = StationApp(station.session, lang=station.lang, voice=voice, technician_pin="2468",
                      technician_status=station.status, side_panel=side_panel,
-                     printer_status=station.printer.status)
+                     printer_status=station.devices.printer_status)
     station.on_intent = app.post
 
     def on_key(_window, _key, _scancode, codepoint, _modifiers) -> bool:

@@ -223,9 +223,141 @@ def test_clock_synced_reads_the_timesyncd_flag_without_timedatectl(tmp_path, mon
 def test_run_checks_and_table(tmp_path):
     results = run_checks(write_config(tmp_path, idcard="/dev/null"), now=datetime(2030, 1, 1), synced=False,
                          probe=lambda *a: "SAM-1", fonts_path=tmp_path / "nofont")
-    by_name = {r.check: r.status for r in results}
+    by_name = {r.check: r.status for r in results if r.check in (
+        "config", "device idcard", "device printer", "disk", "fonts", "clock")}  # the sync/IO-board rows: below
     assert by_name == {"config": Status.OK, "device idcard": Status.OK, "device printer": Status.OK,
                        "disk": Status.OK, "fonts": Status.FAIL, "clock": Status.WARN}
     table = format_table(results)
-    assert "hint: apt-get install fonts-noto-cjk" in table and "1 failed, 1 warning(s)" in table
+    assert "hint: apt-get install fonts-noto-cjk" in table and "1 failed, " in table
     assert format_table([CheckResult("x", Status.OK, "fine")]).endswith("all checks passed")
+
+
+# ---------------------------------------------------------------- printer, IO board, central, outbox, feeds
+
+
+def statuses(results: list[CheckResult]) -> dict[str, tuple[Status, str]]:
+    return {r.check: (r.status, r.detail) for r in results}
+
+
+def test_printer_status_and_paper_through_the_simulator():
+    from drivers.printer.sim import SimulatedPrinter
+
+    with SimulatedPrinter(render=False) as sim:
+        got = statuses(doctor_checks.check_printer(sim.port))
+        assert got["device printer"][0] is Status.OK and got["printer"] == (Status.OK, "answers DLE EOT 1-4: ok")
+        assert got["paper"] == (Status.OK, "ok")
+        sim.faults.paper_near_end = True
+        assert statuses(doctor_checks.check_printer(sim.port))["paper"][0] is Status.WARN
+        sim.run_out_of_paper()
+        out = doctor_checks.check_printer(sim.port)
+        assert out[2].status is Status.FAIL and out[2].detail == "out" and "roll" in out[2].hint
+        sim.load_paper()
+        sim.open_cover()
+        cover = doctor_checks.check_printer(sim.port)[1]
+        assert cover.status is Status.FAIL and "cover_open" in cover.detail and "cover" in cover.hint
+    master, slave = os.openpty()
+    try:  # a port that opens but never answers
+        silent = doctor_checks.check_printer(os.ttyname(slave), timeout=0.1)[1]
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert silent.status is Status.FAIL and "no answer to DLE EOT" in silent.detail and silent.hint
+    assert [r.check for r in doctor_checks.check_printer("")] == ["device printer"]
+
+
+def test_ioboard_identify_and_tamper_through_the_simulator():
+    from drivers.ioboard.sim import SimulatedBoard
+
+    with SimulatedBoard() as sim:
+        device, tamper = doctor_checks.check_ioboard(sim.port)
+        assert device.status is Status.OK and "firmware 1.0.0" in device.detail, device
+        assert tamper == doctor_checks.ok("tamper", "closed")
+    with SimulatedBoard(tamper_open=True) as sim:
+        device, tamper = doctor_checks.check_ioboard(sim.port)
+        assert device.status is Status.OK and tamper.status is Status.FAIL and "door open" in tamper.detail
+        assert "latched" in tamper.detail and "switch" in tamper.hint
+    master, slave = os.openpty()
+    try:
+        mute = doctor_checks.check_ioboard(os.ttyname(slave), timeout=0.5)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert mute[0].status is Status.FAIL and "no version handshake" in mute[0].detail and "flash" in mute[0].hint
+    assert doctor_checks.check_ioboard(None, connect=lambda *a: 1 / 0)[0].status in (Status.WARN, Status.FAIL)
+    assert doctor_checks.check_ioboard("/dev/estation-nonexistent")[0].status is Status.FAIL  # named: must exist
+
+
+def test_clock_skew_thresholds():
+    check = doctor_checks.check_central_clock
+    assert check("", 0).status is Status.WARN
+    assert check("http://c", 1000.0, central_time=lambda u, t: 1030.0).status is Status.OK
+    assert check("http://c", 1000.0, central_time=lambda u, t: 1000.0 - 61).status is Status.WARN
+    far = check("http://c", 1000.0, central_time=lambda u, t: 1301.0)
+    assert far.status is Status.FAIL and "+301 s" in far.detail and "set-ntp" in far.hint
+
+    def down(url, timeout):
+        raise OSError("connection refused")
+
+    assert check("http://c", 0, central_time=down).status is Status.FAIL
+
+
+def test_outbox_backlog_and_quarantine(tmp_path):
+    now = 1_800_000_000.0
+    assert doctor_checks.check_outbox(tmp_path / "sync", now).status is Status.OK  # nothing yet
+    spool = tmp_path / "sync" / "spool"
+    spool.mkdir(parents=True)
+    for seq, age in ((1, 7200), (2, 10)):
+        rec = spool / f"{seq:016d}.rec"
+        rec.write_bytes(b"{}")
+        os.utime(rec, (now - age, now - age))
+    result = doctor_checks.check_outbox(tmp_path / "sync", now)
+    assert result.status is Status.WARN and result.detail == "2 record(s) waiting, oldest 2 h 0 min"
+    os.utime(spool / f"{1:016d}.rec", (now - 90000, now - 90000))
+    assert doctor_checks.check_outbox(tmp_path / "sync", now).status is Status.FAIL
+    (spool / f"{1:016d}.rec").unlink()
+    (tmp_path / "sync" / "quarantine").mkdir()
+    (tmp_path / "sync" / "quarantine" / f"{1:016d}.rec").write_bytes(b"{}")
+    quarantined = doctor_checks.check_outbox(tmp_path / "sync", now)
+    assert quarantined.status is Status.WARN and "1 quarantined" in quarantined.detail
+
+
+def test_feed_freshness(tmp_path):
+    import json
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp()
+    sync = tmp_path / "sync"
+    assert "not synced yet" in doctor_checks.check_feeds(sync, now).detail
+    (sync / "feeds").mkdir(parents=True)
+    for name, expires in (("jobs", "2027-01-01T00:00:00.000Z"), ("policy", "2027-01-01T00:00:00.000Z")):
+        (sync / "feeds" / f"{name}.snapshot").write_text(json.dumps(
+            {"signed": {"version": 3, "expires_at": expires}, "sig": "x"}))
+    fresh = doctor_checks.check_feeds(sync, now)
+    assert fresh.status is Status.OK and "jobs v3 until 2027-01-01T00:00" in fresh.detail
+    stale = doctor_checks.check_feeds(sync, datetime(2027, 2, 1, tzinfo=timezone.utc).timestamp())
+    assert stale.status is Status.WARN and "EXPIRED" in stale.detail
+
+
+def test_enrollment_and_clock_skew_against_a_local_central(tmp_path):
+    from kiosk.cli.localcentral import start_local_central
+    from sync.provision import provision
+
+    config = write_config(tmp_path, extra="")
+    sync = tmp_path / "data" / "sync"
+    assert doctor_checks.check_enrollment(sync, required=True).status is Status.FAIL
+    assert doctor_checks.check_enrollment(sync, required=False).status is Status.WARN
+    central = start_local_central(tmp_path / "central.sqlite")
+    try:
+        token, _ = central.central.create_enroll_token(label="site A")
+        enrollment = provision(sync_dir=sync, central_url=central.url, token=token, hardware_id="test")
+        now = datetime.now().astimezone()
+        results = statuses(run_checks(config, now=now, synced=True, ioboard_port="sim"))
+        assert results["enrollment"][0] is Status.OK and enrollment.device_id in results["enrollment"][1]
+        assert "site A" in results["enrollment"][1]
+        assert results["clock skew"][0] is Status.OK and central.url in results["clock skew"][1]
+        later = datetime.fromtimestamp(now.timestamp() + 400).astimezone()
+        assert statuses(run_checks(config, now=later, synced=True, ioboard_port="sim"))["clock skew"][0] is Status.FAIL
+    finally:
+        central.stop()
+    (sync / "device.key").chmod(0o644)
+    loose = doctor_checks.check_enrollment(sync, required=True)
+    assert loose.status is Status.FAIL and "0644" in loose.detail and "chmod 600" in loose.hint

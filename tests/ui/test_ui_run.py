@@ -1,0 +1,48 @@
+"""`estation run` as systemd starts it: a real process under Xvfb that says READY=1 after its
+first frame and keeps pinging WATCHDOG=1 from the Kivy loop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_run_notifies_systemd_ready_and_watchdog(tmp_path):
+    data = tmp_path / "kiosk"
+    visit = subprocess.run([sys.executable, "-m", "kiosk", "demo", "--visit", "--data-dir", str(data)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)  # provisions the kiosk, builds the index
+    assert visit.returncode == 0, visit.stdout + visit.stderr
+    config = tmp_path / "estation.toml"
+    config.write_text(f'[station]\nid = "ws-0042"\ncity = "xuchang"\ndata_dir = "{data}"\n'
+                      '[devices.idcard]\nport = "sim"\n[devices.printer]\nport = "sim"\n'
+                      '[ui]\nfullscreen = false\nvoice = false\n', encoding="utf-8")
+    sock_dir = tempfile.mkdtemp(prefix="sdn-", dir="/tmp")  # sun_path is short: not under tmp_path
+    address = os.path.join(sock_dir, "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(address)
+        server.settimeout(1.0)
+        env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000", "SDL_VIDEODRIVER": "x11",
+               "KIVY_HOME": str(tmp_path / "kivy"), "ESTATION_CACHE": os.environ["ESTATION_CACHE"]}
+        env.pop("WATCHDOG_PID", None)
+        proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(config)], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        got: list[str] = []
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not ("READY=1" in got and got.count("WATCHDOG=1") >= 2):
+                try:
+                    got.extend(server.recv(4096).decode().split("\n"))
+                except socket.timeout:
+                    assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    assert "READY=1" in got, got
+    assert got.count("WATCHDOG=1") >= 2, got
