@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
 import threading
 import time
 from pathlib import Path
 
+from bench.stats import summary_ms
 from drivers.idcard.events import CardRead, CardRemoved, ReaderConnected
 from drivers.idcard.protocol import build_read_response, decode_frame
 from drivers.idcard.sim import SimulatedReader
@@ -27,16 +27,9 @@ READS = 150
 REPLUGS = 10
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def _summary_ms(values: list[float]) -> dict:
     ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50_ms": round(_pct(ms, 0.5), 3), "p90_ms": round(_pct(ms, 0.9), 3),
-            "p99_ms": round(_pct(ms, 0.99), 3), "max_ms": round(max(ms), 3), "mean_ms": round(statistics.fmean(ms), 3),
-            "histogram_ms": {f"<{b}": sum(v < b for v in ms) for b in (0.5, 1, 2, 5, 10, 20)}}
+    return {**summary_ms(values), "histogram_ms": {f"<{b}": sum(v < b for v in ms) for b in (0.5, 1, 2, 5, 10, 20)}}
 
 
 def bench_decode(seconds: float = 2.0) -> tuple[float, float]:

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.stats import nearest_rank
 from kiosk.jobs import Filters, JobIndex, build_index, parse_feed
 from kiosk.jobs.normalize import query_terms
 from kiosk.jobs.samplegen import SAMPLE_DATE, generate
@@ -82,8 +83,8 @@ def scan_search(conn: sqlite3.Connection, text: str, filters: Filters) -> list[s
 
 
 def percentiles(samples_s: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples_s)
-    pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731 - nearest rank
+    ms = [s * 1000 for s in samples_s]
+    pick = lambda q: nearest_rank(ms, q)  # noqa: E731
     return {"p50_ms": round(pick(0.50), 3), "p95_ms": round(pick(0.95), 3), "p99_ms": round(pick(0.99), 3),
             "mean_ms": round(statistics.fmean(ms), 3), "queries_per_s": round(len(ms) / (sum(ms) / 1000), 1)}
 

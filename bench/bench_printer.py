@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import io
 import logging
-import statistics
 import threading
 import time
 
+from bench.stats import summary_ms
 from drivers.printer.events import JobInterrupted, JobPrinted, PrinterConnected
 from drivers.printer.paper import Interpreter, ProcessIdRequest
 from drivers.printer.protocol import NEED_DATA, CommandParser, Receipt, encode_receipt
@@ -30,17 +30,6 @@ LINES = ["就业服务 e 站 受理回执", "业务：失业登记", "受理编�
 TOKEN = "EST1." + "eyJyIjoiMDE5MmY0YTAtN2I1Yy03MDAwLThhYmMtMDEyMzQ1Njc4OWFiIn0" * 3  # ~190 characters
 JOBS = 60
 RECOVERIES = 8
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _summary_ms(values: list[float]) -> dict:
-    ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50_ms": round(_pct(ms, 0.5), 3), "p90_ms": round(_pct(ms, 0.9), 3),
-            "p99_ms": round(_pct(ms, 0.99), 3), "max_ms": round(max(ms), 3), "mean_ms": round(statistics.fmean(ms), 3)}
 
 
 def _rate(fn, seconds: float = 1.0) -> float:
@@ -168,7 +157,7 @@ def run() -> dict:
     render_s, bare_s = bench_render()
     latencies, floor, dup_jobs = bench_jobs()
     recovery, ready_poll, dup_recovery = bench_recovery()
-    lat, base, rec = _summary_ms(latencies), _summary_ms(floor), _summary_ms(recovery)
+    lat, base, rec = summary_ms(latencies), summary_ms(floor), summary_ms(recovery)
     codec_us = codec["encode_native_us"] + codec["parse_interpret_native_us"]
     targets = {"encode_plus_parse_us": 2000, "job_latency_p99_ms": 500, "recovery_max_s": ready_poll + 0.5,
                "duplicate_receipts": 0}

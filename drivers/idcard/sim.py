@@ -22,11 +22,11 @@ import select
 import tempfile
 import threading
 import time
-import tty
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..ptylink import close_pty_link, open_pty_link
 from .codes import Status
 from .protocol import Command, Frame, FrameParser, MIN_COMMAND_LEN, build_read_response, build_response, build_sam_id
 
@@ -104,28 +104,16 @@ class SimulatedReader:
         """Pull the USB cable: the host's next read or write fails, and the name goes away
         (as udev removes /dev/estation-idcard), so a reconnect cannot open a reused pty number."""
         with self._lock:
-            for fd in (self._master, self._slave):
-                if fd >= 0:
-                    os.close(fd)
+            close_pty_link(self.port, self._master, self._slave)
             self._master = self._slave = -1
             self.plugged = False
-            if os.path.lexists(self.port):
-                os.unlink(self.port)
 
     def replug(self) -> None:
         """Plug back in: a new pty, the stable link re-pointed at it."""
         with self._lock:
             if self.plugged:
                 return
-            master, slave = os.openpty()
-            tty.setraw(slave)  # no echo or line editing before the host configures the port
-            tmp = self.port + ".new"
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            os.symlink(os.ttyname(slave), tmp)
-            os.replace(tmp, self.port)
-            # The slave stays open here, so the host can close and reopen without EIO on our side.
-            self._master, self._slave = master, slave
+            self._master, self._slave = open_pty_link(self.port)
             self.plugged = True
 
     # --- card handling -----------------------------------------------------------------------

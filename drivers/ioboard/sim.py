@@ -32,12 +32,12 @@ import sys
 import tempfile
 import threading
 import time
-import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..ptylink import close_pty_link, open_pty_link
 from . import framing as fr
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "hardware" / "ioboard"
@@ -223,24 +223,11 @@ class SimulatedBoard:
         os.replace(tmp, Path(self.state_dir, name))
 
     def _make_pty(self) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        tmp = self.port + ".new"
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(os.ttyname(self._slave), tmp)
-        os.replace(tmp, self.port)
+        self._master, self._slave = open_pty_link(self.port)
 
     def _close_pty(self) -> None:
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        close_pty_link(self.port, self._master, self._slave)
         self._master = self._slave = -1
-        if os.path.lexists(self.port):
-            os.unlink(self.port)
 
     def _start_firmware(self) -> None:
         self._sim_sock, self._fw_sock = socket.socketpair()

@@ -30,11 +30,11 @@ import select
 import tempfile
 import threading
 import time
-import tty
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ptylink import close_pty_link, open_pty_link
 from .errors import EscPosError
 from .paper import Block, CutBlock, FeedBlock, Interpreter, ProcessIdRequest, QrBlock, RasterBlock, TextLine
 from .protocol import Command, CommandParser, Event, Text, Unknown
@@ -135,12 +135,7 @@ class SimulatedPrinter:
     def unplug(self) -> None:
         """Pull the cable: the pty closes and the stable name disappears, as udev removes it."""
         with self._lock:
-            if os.path.lexists(self.port):
-                # A stale link would point at a /dev/pts number the kernel soon hands to another pty.
-                os.unlink(self.port)
-            for fd in (self._master, self._slave):
-                if fd >= 0:
-                    os.close(fd)
+            close_pty_link(self.port, self._master, self._slave)
             self._master = self._slave = -1
             self.plugged = False
             self._clear_buffers()
@@ -149,14 +144,7 @@ class SimulatedPrinter:
         with self._lock:
             if self.plugged:
                 return
-            master, slave = os.openpty()
-            tty.setraw(slave)
-            tmp = self.port + ".new"
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            os.symlink(os.ttyname(slave), tmp)
-            os.replace(tmp, self.port)
-            self._master, self._slave = master, slave  # slave kept open: host reopens without EIO here
+            self._master, self._slave = open_pty_link(self.port)
             self.plugged = True
 
     def frozen(self) -> threading.RLock:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import queue
 import time
 from typing import Any
+
+from event_log import EventLog as SharedEventLog
 
 from drivers.ioboard import framing as fr
 from drivers.ioboard.protocol import BoardConfig
@@ -16,13 +17,12 @@ FAST_CONFIG = BoardConfig(watchdog_timeout_ms=600, boot_grace_ms=900, quiet_ms=3
 FAST = dict(rto=0.02, rto_max=0.2, reply_timeout=0.3, status_interval=0.1, reconnect_interval=0.05)
 
 
-class EventLog:
-    """Collects transport events (from its thread) and waits for them."""
+class EventLog(SharedEventLog):
+    """The shared collector, plus handlers that crash on demand (the board must re-offer tamper)."""
 
     def __init__(self) -> None:
-        self.events: list = []
-        self._queue: queue.Queue = queue.Queue()
-        self.fail: dict[type, int] = {}  # event type -> raise on the next N of them (a crashed handler)
+        super().__init__()
+        self.fail: dict[type, int] = {}  # event type -> raise on the next N of them
         self.failed: list = []
 
     def __call__(self, event: Any) -> None:
@@ -30,36 +30,7 @@ class EventLog:
             self.fail[type(event)] -= 1
             self.failed.append(event)
             raise RuntimeError("handler crashed")
-        self._queue.put(event)
-
-    def wait_for(self, kind: type, timeout: float = 3.0, where=lambda e: True):
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {kind.__name__} within {timeout} s; got {[type(e).__name__ for e in self.events]}")
-            try:
-                event = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.events.append(event)
-            if isinstance(event, kind) and where(event):
-                return event
-
-    def drain(self, seconds: float = 0.0) -> list:
-        end = time.monotonic() + seconds
-        got = []
-        while True:
-            try:
-                got.append(self._queue.get(timeout=max(0.0, end - time.monotonic())))
-            except queue.Empty:
-                break
-        self.events.extend(got)
-        return got
-
-    def of(self, kind: type) -> list:
-        self.drain()
-        return [e for e in self.events if isinstance(e, kind)]
+        super().__call__(event)
 
 
 def wait_until(predicate, timeout: float = 3.0, interval: float = 0.005) -> bool:
