@@ -10,6 +10,7 @@ import sys
 
 import httpx
 import pytest
+from conftest import free_port  # at import time: later, `conftest` is another folder's (tests/ui)
 
 from sync.central.cli import main
 from sync.uploader import Backoff
@@ -62,8 +63,6 @@ def test_feeds_publish_rotate_and_serve(tmp_path, capsys):
 
 
 def test_serve_subprocess_answers_on_loopback(tmp_path):
-    from conftest import free_port
-
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sync.central.cli", "serve", "--db", f"sqlite:///{tmp_path}/c.db",
                              "--host", "127.0.0.1", "--port", str(port)],
