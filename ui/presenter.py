@@ -70,6 +70,7 @@ class Presenter:
     def results(self) -> dict:
         ev = self.session.evaluation
         applicable = set(self.session.applicable_programs())
+        online = self.session.pack.extra.get("online_registration", {}).get("url", "")
         rows = []
         for r in ev.results if ev else []:
             rows.append({
@@ -79,8 +80,11 @@ class Presenter:
                 "style": STATUS_STYLE[r.eligible],
                 "reasons": [f"{reason.text}（{reason.clause}）" for reason in r.reasons],
                 "can_apply": r.program in applicable,
+                # 001 §3(1): the city's online registration, beside the decision it belongs to
+                "qr": online if online and r.program == "unemployment_registration" and r.program in applicable else "",
             })
         return {"title": self.t("results.title"), "rows": rows, "apply": self.t("button.apply"),
+                "qr_text": self.t("results.online_qr"),
                 "none": "" if applicable else self.t("results.none"), "jobs": self.t("button.search_jobs"),
                 "callback": self.t("button.callback"), "status_report": self.t("button.status_report")}
 

@@ -88,7 +88,9 @@ class StationDevices:
         self.baudrate, self.poll_interval, self.lang = baudrate, poll_interval, lang
         self.report = PeripheralReport(sync_dir)
         self.on_intent = lambda intent: None
+        self.on_device_change = lambda: None  # the UI redraws (e.g. the receipt screen says: paper out)
         self.healthy = lambda: True
+        self._last_printer = "absent"
         self.reader_state = "starting"
         self.reader = self.printer = self.board = None
         self._stop = threading.Event()
@@ -140,8 +142,12 @@ class StationDevices:
                 if self.healthy():
                     self.board.heartbeat()
                 self.board.set_status_led("ok" if self.reader_state == "ok" else "degraded")
+            printer = self.printer_status()
             self.report.set(id_reader=self.reader_state if self.reader_state != "starting" else "absent",
-                            printer=self.printer_status())
+                            printer=printer)
+            if printer != self._last_printer:
+                self._last_printer = printer
+                self.on_device_change()
 
     def status(self) -> dict:
         return {"读卡器": self.reader_state, "打印机": self.printer_status(),

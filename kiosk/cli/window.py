@@ -44,6 +44,9 @@ def run_window(station, *, fullscreen: bool = False) -> int:  # noqa: ANN001 - k
                      technician_status=station.status, side_panel=side_panel,
                      printer_status=station.devices.printer_status)
     station.on_intent = app.post
+    from kivy.clock import Clock
+
+    station.devices.on_device_change = lambda: Clock.schedule_once(lambda _dt: app.refresh(), 0)
 
     def on_key(_window, _key, _scancode, codepoint, _modifiers) -> bool:
         if codepoint and codepoint.isdigit():

@@ -98,3 +98,34 @@ def test_a_card_on_the_pty_walks_to_a_receipt_and_reaches_central(demo):
     station.sync_now()
     assert station.stored_at_central(record_id)
     assert not list(station.outbox.dirs.spool.glob("*.rec"))
+
+
+def test_paper_out_is_shown_on_the_receipt_screen_and_printed_once_after_reload(demo):
+    station, app, _ = demo
+    from kivy.clock import Clock
+
+    from kiosk import intents as I
+
+    station.devices.on_device_change = lambda: Clock.schedule_once(lambda _dt: app.refresh(), 0)
+    app.printer_status = station.devices.printer_status
+    station.printer_sim.run_out_of_paper()
+    pump_until(lambda: station.devices.printer_status() == "paper_out", timeout=5)
+    t = app.presenter.t
+    session = station.session
+    card = station.cards[1]
+    station.sim.place(card)
+    pump_until(lambda: session.state is State.CARD)
+    for intent in (I.Continue(), I.Consent(True)):
+        app.send(intent)
+    eligible = {"employed": "no", "receiving_pension": "no", "in_school": "no"}
+    while session.question is not None:
+        q = session.question
+        app.send(I.Answer(q.fact, eligible.get(q.fact, "yes")))
+    app.send(I.Apply("unemployment_registration"))
+    app.send(I.Confirm(None))
+    pump_until(lambda: t("receipt.paper_out") in app.station_root.ids.sm.current_screen.ids.scan.text, timeout=5)
+    station.printer_sim.load_paper()
+    assert station.wait_printed(timeout=10)
+    time.sleep(0.5)
+    finished = [s for s in station.printer_sim.sheets if s.complete]
+    assert len(finished) == 1  # retried after the reload, printed exactly once

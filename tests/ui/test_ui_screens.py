@@ -224,3 +224,30 @@ def test_technician_screen_needs_the_pin(station):
     st.screenshot("technician")
     st.tap_text(st.app.presenter.t("button.back"))
     assert st.screen.name == "attract" and not st.app.technician_unlocked
+
+
+def test_online_registration_qr_shows_when_the_pack_has_one(station):
+    import dataclasses
+
+    from pyzbar.pyzbar import ZBarSymbol, decode
+    from PIL import Image
+
+    from ui.widgets import QRCode
+
+    st = station()
+    url = "https://example.invalid/xuchang/register"
+    st.session.pack = dataclasses.replace(st.session.pack, extra={
+        **st.session.pack.extra, "online_registration": {"url": url, "clause": "001 §3(1)"}})
+    drive(st, "results")
+    codes = [w for w in st.visible_widgets() if isinstance(w, QRCode) and w.data]
+    assert [c.data for c in codes] == [url]
+    path = st.screenshot("results-online-qr")  # on screen without scrolling, and a phone can read it
+    assert [d.data.decode() for d in decode(Image.open(path), symbols=[ZBarSymbol.QRCODE])] == [url]
+
+
+def test_no_registration_qr_without_an_address(station):
+    from ui.widgets import QRCode
+
+    st = station()
+    drive(st, "results")
+    assert not [w for w in st.visible_widgets() if isinstance(w, QRCode) and w.data]

@@ -4,7 +4,9 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk import intents as I
 from ui.screens.base import KioskScreen, load_kv
-from ui.widgets import BodyLabel, StatusLabel, TitleLabel
+from kivy.metrics import dp
+
+from ui.widgets import BodyLabel, QRCode, StatusLabel, TitleLabel
 
 load_kv(__file__)
 
@@ -24,6 +26,11 @@ class ResultsScreen(KioskScreen):
             row.add_widget(StatusLabel(text=r["status"], style=r["style"]))
             if r["can_apply"]:  # the decision first, then the reasons: no scrolling to act
                 row.add_widget(self.button(f"{v['apply']}：{r['label']}", I.Apply(r["program"])))
+            if r["qr"]:  # text and code side by side: both fit under the button without scrolling
+                line = BoxLayout(size_hint_y=None, height=dp(150), spacing=dp(12))
+                line.add_widget(BodyLabel(text=v["qr_text"], size_hint_y=1, valign="middle"))
+                line.add_widget(QRCode(data=r["qr"], size_hint_x=None, width=dp(150)))
+                row.add_widget(line)
             for reason in r["reasons"]:
                 row.add_widget(BodyLabel(text="· " + reason))
             rows.append(row)
