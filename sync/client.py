@@ -41,6 +41,7 @@ class Answer:
     def __init__(self, response: httpx.Response) -> None:
         self.status = response.status_code
         self.headers = response.headers
+        self.content = response.content  # raw bytes, for callers that parse under the JSON profile
         try:
             self.body: Any = json.loads(response.content) if response.content else None
         except ValueError:

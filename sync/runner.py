@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync.client import CentralClient
+import httpx
+
+from sync.client import DEFAULT_TIMEOUT, CentralClient
 from sync.enrollment import load_enrollment, save_enrollment
+from sync.feeds import FeedClient
 from sync.heartbeat import send_heartbeat
 from sync.identity import load_identity
 from sync.provision import KEY_FILE
@@ -23,16 +26,25 @@ class PassResult:
     upload: UploadSummary
     heartbeat_ok: bool
     error: str | None = None
+    feeds: dict[str, str] = field(default_factory=dict)  # name → outcome (adopted, unchanged, a refusal...)
 
 
 class SyncRunner:
-    def __init__(self, sync_dir: Path) -> None:
+    def __init__(self, sync_dir: Path, *, poll_s: float = IDLE_POLL_S, backoff_cap_s: float | None = None,
+                 max_batch: int | None = None, timeout_s: float | None = None,
+                 jobs_index: Path | None = None) -> None:
         self.sync_dir = sync_dir
         self.enrollment = load_enrollment(sync_dir)
         self.identity = load_identity(sync_dir / KEY_FILE)
+        timeout = DEFAULT_TIMEOUT if timeout_s is None else httpx.Timeout(timeout_s)
         self.client = CentralClient(self.enrollment.central_url, self.identity,
-                                    clock_offset_s=self.enrollment.clock_offset_s)
+                                    clock_offset_s=self.enrollment.clock_offset_s, timeout=timeout)
         self.uploader = Uploader(sync_dir, self.enrollment, self.client)
+        if max_batch is not None:
+            self.uploader.batch_limit = max(1, min(max_batch, self.uploader.batch_limit))
+        self.feeds = FeedClient(sync_dir, jobs_index=jobs_index)
+        self.poll_s = poll_s
+        self.backoff_cap_s = backoff_cap_s
 
     def close(self) -> None:
         self.client.close()
@@ -43,19 +55,24 @@ class SyncRunner:
             save_enrollment(self.sync_dir, self.enrollment)
 
     def run_pass(self, *, heartbeat: bool = True) -> PassResult:
-        summary, beat_ok, error = UploadSummary(), False, None
+        summary, beat_ok, error, feeds = UploadSummary(), False, None, {}
         try:
             summary = self.uploader.upload_once()
             if heartbeat:
-                send_heartbeat(self.client, self.sync_dir, self.identity.device_id)
+                answer = send_heartbeat(self.client, self.sync_dir, self.identity.device_id,
+                                        self.feeds.heartbeat_feeds(self.client.now()))
                 beat_ok = True
+                latest = answer.get("feeds") if isinstance(answer, dict) else None
+                self.enrollment, feeds = self.feeds.refresh(self.client, self.enrollment,
+                                                            latest if isinstance(latest, dict) else {})
         except (CentralUnavailable, CentralRefused) as exc:
             error = exc.reason
         self._keep_offset()
-        return PassResult(summary, beat_ok, error)
+        return PassResult(summary, beat_ok, error, feeds)
 
     def run_forever(self, *, max_passes: int | None = None) -> None:
-        backoff = Backoff()
+        backoff = Backoff() if self.backoff_cap_s is None else Backoff(base_s=min(1.0, self.backoff_cap_s),
+                                                                        cap_s=self.backoff_cap_s)
         last_beat, passes = 0.0, 0
         while max_passes is None or passes < max_passes:
             passes += 1
@@ -68,5 +85,5 @@ class SyncRunner:
                 log.warning("sync pass failed", extra={"problem": result.error, "retry_in_s": round(delay, 1)})
             else:
                 backoff.reset()
-                delay = IDLE_POLL_S
+                delay = self.poll_s
             time.sleep(delay)

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "kiosk.cli.install",
     "kiosk.cli.flash",
     "kiosk.cli.run",
+    "kiosk.cli.simulate",
 )
 
 

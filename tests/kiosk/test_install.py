@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import ArgumentParser, main
+from kiosk.cli import main
 from kiosk.cli import install as inst
 from kiosk.cli.install import install_station, plan_install
 from kiosk.config import load_config
@@ -30,16 +30,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, bytes | str]]:
 
 
 def run_cli(*argv: str, capsys) -> tuple[int, str, str]:
-    parser = ArgumentParser(prog="estation")
-    inst.register(parser.add_subparsers(parser_class=ArgumentParser))
-    import kiosk.cli as cli
-
-    original = cli.build_parser
-    cli.build_parser = lambda: parser  # the lead adds kiosk.cli.install to COMMAND_MODULES
-    try:
-        code = main(list(argv))
-    finally:
-        cli.build_parser = original
+    code = main(list(argv))  # the real root parser: `install` is in COMMAND_MODULES
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -204,6 +204,12 @@ class Repository:
     def count_records(self) -> int:
         return int(self._run(lambda ex: ex("SELECT COUNT(*) FROM records").fetchone()[0]))
 
+    def records_since(self, *, since_text: str) -> dict[str, int]:
+        """device_id → records received at or after `since_text` (time text sorts as time)."""
+        rows = self._run(lambda ex: ex("SELECT device_id, COUNT(*) FROM records WHERE received_at >= ? "
+                                       "GROUP BY device_id", (since_text,)).fetchall())
+        return {r[0]: int(r[1]) for r in rows}
+
     # ------------------------------------------------------------- nonces
 
     def use_nonce(self, *, device_id: str, nonce: str, now: float) -> bool:

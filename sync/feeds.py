@@ -1,0 +1,203 @@
+"""Kiosk feed client (SYNC.md §7): fetch, verify, adopt or refuse, serve the last good snapshot.
+
+Layout under the sync directory:
+    feeds/<name>.snapshot   the adopted snapshot, C(snapshot), written durably
+    feeds/status.json       per feed: the last refusal (code, detail, when) or null
+The job catalogue index (DATA_DIR/jobs.sqlite) is rebuilt from an adopted `jobs` snapshot and
+swapped in by kiosk.jobs.index.build_index (temp → fsync → rename → fsync dir), before the
+snapshot is recorded as adopted: a crash in between only means the same snapshot is adopted again.
+A refused snapshot changes nothing; an expired adopted one is still served, marked stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sync.client import CentralClient
+from sync.durable import write_durably
+from sync.enrollment import Enrollment, save_enrollment
+from sync.protocol.b64u import b64u_decode, b64u_encode
+from sync.protocol.feeds import Decision, Stored, decide
+from sync.protocol.jsonprofile import ProfileViolation, canonical, parse_profile
+from sync.protocol.timefmt import format_unix, parse_time
+
+log = logging.getLogger("estation.sync.feeds")
+FEEDS = ("jobs", "policy")
+SNAPSHOT_SUFFIX = ".snapshot"
+STATUS_FILE = "status.json"
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """A snapshot the kiosk serves: content plus what the UI and the heartbeat need."""
+
+    name: str
+    version: int
+    expires_at: str
+    content: dict[str, Any]
+    snapshot_bytes: bytes
+
+    def stale(self, now: float) -> bool:
+        """True when expired: still shown, marked "may be outdated", reported stale."""
+        return parse_time(self.expires_at).timestamp() <= now
+
+
+class FeedClient:
+    def __init__(self, sync_dir: Path, *, jobs_index: Path | None = None) -> None:
+        self.dir = sync_dir / "feeds"
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.sync_dir = sync_dir
+        self.jobs_index = jobs_index if jobs_index is not None else sync_dir.parent / "jobs.sqlite"
+
+    # ------------------------------------------------------------- what is served
+
+    def current(self, name: str) -> Adopted | None:
+        try:
+            raw = (self.dir / f"{name}{SNAPSHOT_SUFFIX}").read_bytes()
+            snapshot = parse_profile(raw)
+            s = snapshot["signed"]
+            return Adopted(name, s["version"], s["expires_at"], s["content"], raw)
+        except (OSError, ProfileViolation, KeyError, TypeError):
+            return None  # never adopted (a damaged file cannot happen: it is written durably)
+
+    def heartbeat_feeds(self, now: float) -> dict[str, dict[str, Any]]:
+        """SYNC.md §6 `feeds`: {name: {version, expires_at, stale}} for each adopted feed."""
+        out = {}
+        for name in FEEDS:
+            adopted = self.current(name)
+            if adopted is not None:
+                out[name] = {"version": adopted.version, "expires_at": adopted.expires_at,
+                             "stale": adopted.stale(now)}
+        return out
+
+    def status(self) -> dict[str, Any]:
+        try:
+            value = json.loads((self.dir / STATUS_FILE).read_text(encoding="utf-8"))
+            return value if isinstance(value, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _set_status(self, name: str, error: str | None, detail: str, now: float) -> None:
+        status = self.status()
+        new = None if error is None else {"error": error, "detail": detail[:200], "at": format_unix(now)}
+        if status.get(name) != new:
+            status[name] = new
+            write_durably(self.dir, STATUS_FILE, json.dumps(status, sort_keys=True).encode("utf-8"))
+
+    # ------------------------------------------------------------- fetching
+
+    def due(self, name: str, latest: dict[str, Any], now: float) -> bool:
+        """Fetch when central has a newer version, nothing is adopted, or half the lifetime is gone
+        (central re-signs then, SYNC.md §7)."""
+        if name not in latest:
+            return False
+        adopted = self.current(name)
+        if adopted is None or not isinstance(latest[name], int) or latest[name] > adopted.version:
+            return True
+        s = parse_profile(adopted.snapshot_bytes)["signed"]
+        issued, expires = parse_time(s["issued_at"]).timestamp(), parse_time(s["expires_at"]).timestamp()
+        return now >= issued + (expires - issued) / 2
+
+    def refresh(self, client: CentralClient, enrollment: Enrollment, latest: dict[str, Any] | None = None,
+                names: tuple[str, ...] = FEEDS) -> tuple[Enrollment, dict[str, str]]:
+        """Fetch the due feeds; returns the (maybe re-pinned) enrollment and {name: outcome}.
+
+        outcome: `adopted`, `unchanged`, `not_published`, `unreachable`, or a refusal code.
+        """
+        now = client.now()
+        outcomes: dict[str, str] = {}
+        for name in names:
+            if latest is not None and not self.due(name, latest, now):
+                continue
+            enrollment, outcomes[name] = self._refresh_one(client, enrollment, name)
+        return enrollment, outcomes
+
+    def _refresh_one(self, client: CentralClient, enrollment: Enrollment, name: str) -> tuple[Enrollment, str]:
+        adopted = self.current(name)
+        headers = {"If-None-Match": f'"{adopted.version}"'} if adopted else {}
+        try:
+            answer = client.request("GET", f"/v1/feeds/{name}", headers=headers)
+        except httpx.HTTPError:
+            return enrollment, "unreachable"
+        if answer.status == 304:
+            return enrollment, "unchanged"
+        if answer.status == 404:
+            return enrollment, "not_published"
+        if answer.status != 200:
+            return enrollment, "unreachable"
+        try:
+            snapshot = parse_profile(answer.content)
+        except ProfileViolation as exc:
+            return enrollment, self._refuse(name, Decision(False, "malformed", str(exc)), client.now())
+        return self.offer(name, snapshot, enrollment, client=client)
+
+    def _rotations(self, client: CentralClient | None) -> list[Any]:
+        if client is None:
+            return []
+        try:
+            answer = client.request("GET", "/v1/feed-keys", signed=False)
+        except httpx.HTTPError:
+            return []
+        body = answer.body if answer.status == 200 else None
+        rotations = body.get("rotations") if isinstance(body, dict) else None
+        return rotations if isinstance(rotations, list) else []
+
+    # ------------------------------------------------------------- adoption
+
+    def offer(self, name: str, snapshot: Any, enrollment: Enrollment, *, client: CentralClient | None = None,
+              rotations: list[Any] | None = None, now: float | None = None) -> tuple[Enrollment, str]:
+        """Adopt `snapshot` if SYNC.md §7 allows; returns (enrollment, outcome)."""
+        now = client.now() if now is None and client is not None else now
+        assert now is not None
+        pinned = b64u_decode(enrollment.feed_key)
+        adopted = self.current(name)
+        stored = Stored(adopted.version, adopted.snapshot_bytes) if adopted else None
+        if rotations is None:
+            signed = snapshot.get("signed") if isinstance(snapshot, dict) else None
+            from sync.protocol.keys import key_id
+            needs_chain = isinstance(signed, dict) and signed.get("key_id") != key_id(pinned)
+            rotations = self._rotations(client) if needs_chain else []
+        decision = decide(snapshot, name=name, pinned_key=pinned, rotations=rotations, stored=stored, now=now)
+        if not decision.ok:
+            return enrollment, self._refuse(name, decision, now)
+        if not decision.changed:
+            self._set_status(name, None, "", now)
+            return enrollment, "unchanged"
+        raw = canonical(snapshot)
+        if name == "jobs":
+            problem = self._swap_job_index(snapshot["signed"]["content"], raw)
+            if problem:
+                return enrollment, self._refuse(name, Decision(False, "bad_content", problem), now)
+        write_durably(self.dir, f"{name}{SNAPSHOT_SUFFIX}", raw)
+        if decision.pinned_key != pinned:
+            enrollment = replace(enrollment, feed_key=b64u_encode(decision.pinned_key))
+            save_enrollment(self.sync_dir, enrollment)
+            log.info("feed key re-pinned along the rotation chain", extra={"feed": name})
+        self._set_status(name, None, "", now)
+        log.info("feed adopted", extra={"feed": name, "version": snapshot["signed"]["version"]})
+        return enrollment, "adopted"
+
+    def _swap_job_index(self, content: dict[str, Any], raw: bytes) -> str | None:
+        from kiosk.jobs.index import build_index
+        from kiosk.jobs.model import FeedError, parse_feed
+
+        try:
+            feed = parse_feed(canonical(content))
+        except FeedError as exc:
+            return f"jobs content is not a job feed: {exc.reason}"
+        build_index(feed, self.jobs_index, feed_sha256=hashlib.sha256(raw).hexdigest())
+        return None
+
+    def _refuse(self, name: str, decision: Decision, now: float) -> str:
+        assert decision.error is not None
+        log.warning("feed snapshot refused, keeping the last good one",
+                    extra={"feed": name, "error": decision.error, "problem": decision.detail[:200]})
+        self._set_status(name, decision.error, decision.detail, now)
+        return decision.error

@@ -1,0 +1,207 @@
+"""Kiosk feed client (SYNC.md §7) against a real central (uvicorn, SQLite): adoption, job index swap,
+staleness in heartbeats, key rotation chain, and each refusal (expired, rolled back, equivocating,
+wrongly signed, unknown key, wrong name, malformed, bad content) keeping the last good snapshot."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conftest import start_central
+from kiosk.jobs.index import JobIndex
+from kiosk.jobs.samplegen import snapshot as job_snapshot
+from sync.central.feeds import publish, rotate_feed_key
+from sync.enrollment import load_enrollment
+from sync.feeds import FeedClient
+from sync.protocol import signed as sig
+from sync.protocol.b64u import b64u_encode
+from sync.protocol.feeds import decide, follow_chain
+from sync.protocol.keys import key_id, raw_public
+from sync.protocol.timefmt import format_unix
+from sync.provision import provision
+from sync.runner import SyncRunner
+
+JOBS = job_snapshot(12)
+
+
+@pytest.fixture
+def central(tmp_path):
+    running = start_central(f"sqlite:///{tmp_path}/central.db")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def kiosk(central, tmp_path) -> Path:
+    token, _ = central.central.create_enroll_token()
+    sync_dir = tmp_path / "data" / "sync"
+    provision(sync_dir=sync_dir, central_url=central.url, token=token)
+    return sync_dir
+
+
+def signed_snapshot(key: Ed25519PrivateKey, *, name: str = "jobs", version: int = 1, content=None,
+                    expires_in: float = 3600, key_id_of: Ed25519PrivateKey | None = None) -> dict:
+    now = time.time()
+    signed = {"name": name, "version": version, "issued_at": format_unix(now),
+              "expires_at": format_unix(now + expires_in), "key_id": key_id(raw_public(key_id_of or key)),
+              "content": JOBS if content is None else content}
+    return sig.sign_object(key, sig.FEED, signed)
+
+
+def test_pass_adopts_feeds_swaps_index_and_reports_them(central, kiosk):
+    publish(central.central, "jobs", JOBS, 3600)
+    publish(central.central, "policy", {"packs": ["xinyu"]}, 3600)
+    runner = SyncRunner(kiosk)
+    try:
+        result = runner.run_pass()
+        assert result.error is None and result.feeds == {"jobs": "adopted", "policy": "adopted"}
+        index = kiosk.parent / "jobs.sqlite"
+        with JobIndex(index) as jobs:
+            assert jobs.meta["postings"] == str(len(JOBS["postings"]))
+            first_sha = jobs.meta["feed_sha256"]
+        assert runner.run_pass().feeds == {}  # nothing newer, not half-life yet: no fetch at all
+        beat = json.loads(central.central.repo.device(device_id=runner.identity.device_id).last_heartbeat)
+        assert beat["feeds"]["jobs"]["version"] == 1 and beat["feeds"]["jobs"]["stale"] is False
+        assert beat["feeds"]["policy"]["version"] == 1
+        publish(central.central, "jobs", job_snapshot(7), 3600)
+        assert runner.run_pass().feeds == {"jobs": "adopted"}
+        with JobIndex(index) as jobs:
+            assert jobs.meta["postings"] == str(len(job_snapshot(7)["postings"])) and jobs.meta["feed_sha256"] != first_sha
+        assert FeedClient(kiosk).current("jobs").version == 2
+    finally:
+        runner.close()
+
+
+def test_half_life_refetch_gets_the_resigned_version(central, kiosk):
+    publish(central.central, "policy", {"packs": []}, 3600)
+    runner = SyncRunner(kiosk)
+    try:
+        assert runner.run_pass().feeds == {"policy": "adopted"}
+        central.clock.shift = 1900  # past half-life: the kiosk asks, central re-signs as version 2
+        result = runner.run_pass()
+        assert result.feeds == {"policy": "adopted"} and FeedClient(kiosk).current("policy").version == 2
+    finally:
+        runner.close()
+
+
+def test_expired_snapshot_is_still_served_but_reported_stale(central, kiosk):
+    feeds = FeedClient(kiosk)
+    enrollment = load_enrollment(kiosk)
+    key = central.central.keyring.keys.feed
+    _, outcome = feeds.offer("jobs", signed_snapshot(key, expires_in=120), enrollment, now=time.time())
+    assert outcome == "adopted"
+    later = time.time() + 600
+    assert feeds.heartbeat_feeds(later)["jobs"]["stale"] is True
+    assert feeds.current("jobs").stale(later) and feeds.current("jobs").content == JOBS  # still served
+    assert feeds.heartbeat_feeds(time.time())["jobs"]["stale"] is False
+
+
+def _refused(feeds: FeedClient, kiosk: Path, snapshot, code: str, *, name: str = "jobs", now=None) -> None:
+    before = feeds.current(name)
+    index = kiosk.parent / "jobs.sqlite"
+    index_before = index.stat().st_ino if index.exists() else None
+    _, outcome = feeds.offer(name, snapshot, load_enrollment(kiosk), now=now or time.time())
+    assert outcome == code
+    after = feeds.current(name)
+    assert (before is None and after is None) or after.snapshot_bytes == before.snapshot_bytes
+    assert (index.stat().st_ino if index.exists() else None) == index_before  # index not swapped
+    assert feeds.status()[name]["error"] == code
+
+
+def test_each_refusal_keeps_the_last_good_snapshot(central, kiosk):
+    feeds = FeedClient(kiosk)
+    key = central.central.keyring.keys.feed
+    good = signed_snapshot(key, version=5)
+    assert feeds.offer("jobs", good, load_enrollment(kiosk), now=time.time())[1] == "adopted"
+    # expired (freeze attack: an old but validly signed, newer-numbered snapshot)
+    _refused(feeds, kiosk, signed_snapshot(key, version=6, expires_in=-1), "expired")
+    # rolled back: an older version, validly signed
+    _refused(feeds, kiosk, signed_snapshot(key, version=4), "rollback")
+    # equivocating: the same version with other content, validly signed
+    _refused(feeds, kiosk, signed_snapshot(key, version=5, content=job_snapshot(3)), "rollback")
+    assert "equivocation" in feeds.status()["jobs"]["detail"]
+    # wrongly signed: claims the pinned key_id but signed by another key
+    rogue = Ed25519PrivateKey.generate()
+    _refused(feeds, kiosk, signed_snapshot(rogue, version=7, key_id_of=key), "bad_signature")
+    tampered = signed_snapshot(key, version=7)
+    tampered["signed"]["content"] = job_snapshot(2)
+    _refused(feeds, kiosk, tampered, "bad_signature")
+    # signed by a key nothing leads to
+    _refused(feeds, kiosk, signed_snapshot(rogue, version=7), "unknown_key")
+    # a snapshot of another feed served under this name
+    _refused(feeds, kiosk, signed_snapshot(key, version=7, name="policy"), "wrong_name")
+    _refused(feeds, kiosk, {"signed": good["signed"]}, "malformed")
+    _refused(feeds, kiosk, signed_snapshot(key, version=7, content={"postings": []}), "bad_content")
+    # the identical snapshot again is fine, and a real new version is adopted
+    assert feeds.offer("jobs", good, load_enrollment(kiosk), now=time.time())[1] == "unchanged"
+    assert feeds.status()["jobs"] is None
+    assert feeds.offer("jobs", signed_snapshot(key, version=8), load_enrollment(kiosk), now=time.time())[1] == \
+        "adopted"
+
+
+def test_expiry_uses_the_corrected_clock(central, kiosk):
+    feeds = FeedClient(kiosk)
+    snap = signed_snapshot(central.central.keyring.keys.feed, expires_in=100)
+    _refused(feeds, kiosk, snap, "expired", now=time.time() + 101)
+
+
+def test_rotation_chain_is_followed_and_repinned(central, kiosk):
+    old_pinned = load_enrollment(kiosk).feed_key
+    rotate_feed_key(central.central)
+    rotate_feed_key(central.central)  # two links: old → mid → new
+    publish(central.central, "jobs", JOBS, 3600)
+    runner = SyncRunner(kiosk)
+    try:
+        assert runner.run_pass().feeds == {"jobs": "adopted"}
+    finally:
+        runner.close()
+    new = central.central.keyring.keys.feed
+    assert load_enrollment(kiosk).feed_key == b64u_encode(raw_public(new)) != old_pinned
+
+
+def test_rotation_links_need_both_signatures(central, kiosk):
+    pinned = central.central.keyring.keys.feed
+    link = rotate_feed_key(central.central)
+    new = central.central.keyring.keys.feed
+    target = key_id(raw_public(new))
+    assert follow_chain(raw_public(pinned), target, [link]) == raw_public(new)
+    for field in ("sig", "sig_new"):
+        broken = json.loads(json.dumps(link))
+        broken[field] = b64u_encode(bytes(64))
+        assert follow_chain(raw_public(pinned), target, [broken]) is None
+    # a link "signed" only by an attacker's pair of keys does not extend the chain
+    rogue_old, rogue_new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    s = {"seq": 9, "old_key_id": key_id(raw_public(pinned)), "new_key_id": key_id(raw_public(rogue_new)),
+         "new_key": b64u_encode(raw_public(rogue_new)), "issued_at": format_unix(time.time())}
+    data = sig.signing_input(sig.FEED_KEY, s)
+    forged = {"signed": s, "sig": b64u_encode(rogue_old.sign(data)), "sig_new": b64u_encode(rogue_new.sign(data))}
+    snap = signed_snapshot(rogue_new)
+    decision = decide(snap, name="jobs", pinned_key=raw_public(pinned), rotations=[forged], stored=None,
+                      now=time.time())
+    assert (decision.ok, decision.error) == (False, "unknown_key")
+    # a loop in the links terminates
+    assert follow_chain(raw_public(pinned), "0" * 16, [link, link]) is None
+
+
+def test_network_path_refuses_and_keeps_serving(central, kiosk):
+    """A central (or a man in the middle with its DB) serving a snapshot under a foreign key."""
+    publish(central.central, "policy", {"packs": ["a"]}, 3600)
+    runner = SyncRunner(kiosk)
+    try:
+        assert runner.run_pass().feeds == {"policy": "adopted"}
+        # central's feed key replaced without a rotation link: snapshots no longer chain to the pin
+        from sync.central.keyring import new_key
+        kid, private = new_key("feed")
+        central.central.repo.replace_central_key(purpose="feed", key_id=kid, private=private,
+                                                 now_text=format_unix(time.time()))
+        central.central.keyring.reload()
+        publish(central.central, "policy", {"packs": ["evil"]}, 3600)
+        result = runner.run_pass()
+        assert result.feeds == {"policy": "unknown_key"} and result.error is None
+        assert FeedClient(kiosk).current("policy").content == {"packs": ["a"]}
+    finally:
+        runner.close()
