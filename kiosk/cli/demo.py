@@ -79,6 +79,7 @@ class DemoStation:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._build_job_index()
         self.central = start_local_central(self.data_dir / "central.sqlite")
+        self.operator_token = self.central.central.create_operator_token()
         enrollment = self._enroll()
         self.identity = load_identity(self.sync_dir / "device.key")
         self.outbox = Outbox(self.sync_dir, self.identity, enrollment)
@@ -167,6 +168,21 @@ class DemoStation:
             time.sleep(0.05)
         return None
 
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.central.url}/dashboard"
+
+    def dashboard_records(self) -> int | None:
+        """Records the operator dashboard counts for this kiosk (read as an operator would)."""
+        import re
+
+        import httpx
+
+        page = httpx.get(self.dashboard_url, headers={"Authorization": f"Bearer {self.operator_token}"}, timeout=10)
+        row = next((r for r in page.text.split("<tr") if self.identity.device_id in r), "")
+        found = re.search(r'data-col="records" class="num">(\d+) /', row)
+        return int(found[1]) if page.status_code == 200 and found else None
+
     def stored_at_central(self, record_id: str) -> bool:
         return self.central.central.repo.stored_record(record_id=record_id) is not None
 
@@ -182,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             return _scripted_visit(station)
         from kiosk.cli.window import run_window
 
+        print(f"operator dashboard: {station.dashboard_url}  (operator token: {station.operator_token})", flush=True)
         return run_window(station)
     finally:
         station.stop()
@@ -220,12 +237,13 @@ def _scripted_visit(station: DemoStation) -> int:
     station.sync_now()
     pending = list(station.outbox.dirs.spool.glob("*.rec"))
     at_central = station.stored_at_central(receipt.record_id)
+    on_dashboard = station.dashboard_records()
     print(json.dumps({"program": programs[0], "record_id": receipt.record_id, "seq": receipt.seq,
                       "receipt_token": receipt.token, "stored_at_central": at_central,
-                      "printed_receipt": printed,
+                      "printed_receipt": printed, "dashboard_records": on_dashboard,
                       "pending_after_sync": len(pending), "seconds": round(time.monotonic() - started, 2)},
                      ensure_ascii=False))
-    return 0 if at_central and not pending and printed else 1
+    return 0 if at_central and not pending and printed and on_dashboard else 1
 
 
 def _reader_only(cards: list[dict], args: argparse.Namespace) -> int:

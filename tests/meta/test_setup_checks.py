@@ -55,6 +55,7 @@ def test_demo_station_files_a_visit_that_reaches_its_local_central(tmp_path):
     assert again.returncode == 0, again.stdout + again.stderr
     runs = [json.loads(r.stdout.strip().splitlines()[-1]) for r in (first, again)]
     assert [r["seq"] for r in runs] == [1, 2] and all(r["stored_at_central"] for r in runs)
+    assert [r["dashboard_records"] for r in runs] == [1, 2]  # the operator sees them on the dashboard
     assert runs[0]["receipt_token"].startswith("ES1:")
     key = oct((tmp_path / "demo" / "sync" / "device.key").stat().st_mode & 0o777)
     assert key == "0o600"
