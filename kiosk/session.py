@@ -54,11 +54,13 @@ class State(Enum):
     FEEDBACK = "feedback"
 
 
-# Seconds of inactivity before the countdown warning, and before the wipe.
+# Seconds of inactivity before the countdown warning, and before the wipe.  The warning
+# always leaves at least 20 s to answer "still there?" (WCAG 2.2.1 Timing Adjustable).
+WARNING_SECONDS = 20
 TIMEOUTS: dict[State, tuple[float, float]] = {
-    State.CARD: (30, 45), State.CONSENT: (60, 90), State.QUESTIONS: (45, 60), State.RESULTS: (60, 90),
-    State.APPLY: (60, 90), State.RECEIPT: (30, 45), State.JOBS: (60, 90), State.POSTING: (60, 90),
-    State.SERVICE: (60, 90), State.STATUS_REPORT: (45, 60), State.FEEDBACK: (20, 30),
+    State.CARD: (30, 50), State.CONSENT: (60, 90), State.QUESTIONS: (45, 65), State.RESULTS: (60, 90),
+    State.APPLY: (60, 90), State.RECEIPT: (30, 50), State.JOBS: (60, 90), State.POSTING: (60, 90),
+    State.SERVICE: (60, 90), State.STATUS_REPORT: (45, 65), State.FEEDBACK: (20, 40),
 }
 
 
@@ -115,9 +117,11 @@ class Session:
             changed = self._check_timeout(now)
         else:
             self._last_activity = now
+            was_warning = self.warning_seconds is not None
             self.warning_seconds = None
             handler = GLOBAL.get(type(intent)) or TRANSITIONS.get((self.state, type(intent)))
-            changed = bool(handler and handler(self, intent) is not False)
+            # Any touch ends the countdown, even one the state ignores: listeners must hear of it.
+            changed = bool(handler and handler(self, intent) is not False) or was_warning
         if changed:
             for listener in list(self.listeners):
                 listener(self)

@@ -31,6 +31,7 @@ Builder.load_file(str(Path(__file__).with_name("app.kv")))
 
 TECH_TAPS = 5  # taps on the title within TECH_WINDOW seconds open the technician PIN pad
 TECH_WINDOW = 3.0
+TECH_IDLE = 120.0  # session-clock seconds after opening / the last PIN entry before the overlay closes itself
 
 
 class Root(BoxLayout):
@@ -39,6 +40,7 @@ class Root(BoxLayout):
 
 class StationApp(App):
     text_scale = NumericProperty(1.0)
+    default_text_scale = NumericProperty(1.0)  # the config's elder mode sets 1.4
     muted = BooleanProperty(False)
     technician_unlocked = BooleanProperty(False)
     use_kivy_settings = False
@@ -57,8 +59,10 @@ class StationApp(App):
         self._side_panel = side_panel
         self.printer_status = printer_status  # None: no printer, QR-only receipts
         self.technician_open = False
+        self._technician_since = 0.0
         self._title_taps: list[float] = []
         self._last_screen = ""
+        self._had_visit = False
         self.first_frame_at: float | None = None
         self._tick_event = None
         session.listeners.append(lambda _s: self.refresh())
@@ -79,7 +83,7 @@ class StationApp(App):
             sm.add_widget(screen_class())
         header = root.ids.header
         header.on_back = self.back
-        header.on_start_over = lambda: self.send(I.Cancel())
+        header.on_start_over = self.start_over
         header.on_title_tap = self.title_tapped
         if self._side_panel:
             from kivy.uix.boxlayout import BoxLayout as Row
@@ -107,7 +111,13 @@ class StationApp(App):
 
     # --- intents ------------------------------------------------------------------------------
     def send(self, intent: object) -> None:
-        self.session.handle(intent)
+        if isinstance(intent, I.Tick) and self.technician_open \
+                and self.session.clock.monotonic() - self._technician_since >= TECH_IDLE:
+            self.close_technician()  # never left open (or unlocked) for the next resident
+        changed = self.session.handle(intent)
+        if not changed and self.root is not None and self.station_root.ids.header.countdown \
+                and not self.session.warning_seconds:
+            self.refresh()  # an ignored tap still resets the session's timer: drop the stale countdown
 
     def post(self, intent: object) -> None:
         """Thread-safe: deliver an intent from a device thread on the Kivy loop."""
@@ -115,10 +125,17 @@ class StationApp(App):
 
     def back(self) -> None:
         if self.technician_open:
-            self.technician_open = self.technician_unlocked = False
-            self.refresh()
+            self.close_technician()
         else:
             self.send(I.Back())
+
+    def start_over(self) -> None:
+        self.technician_open = self.technician_unlocked = False
+        self.send(I.Cancel())
+
+    def close_technician(self) -> None:
+        self.technician_open = self.technician_unlocked = False
+        self.refresh()
 
     # --- drawing ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -130,6 +147,9 @@ class StationApp(App):
         name = "technician" if self.technician_open else p.screen()
         sm.get_screen(name).refresh(p)
         sm.current = name
+        if self._had_visit and not self.session.has_visit:
+            self._scrub(sm, name)
+        self._had_visit = self.session.has_visit
         h, header = p.header(), root.ids.header
         header.title, header.back_text, header.start_over_text = h["title"], h["back"], h["start_over"]
         header.show_nav = h["show_nav"] or self.technician_open
@@ -139,8 +159,28 @@ class StationApp(App):
         footer.large_text.text = p.t("button.large_text")
         footer.mute.text = p.t("button.unmute") if self.muted else p.t("button.mute")
         if name != self._last_screen:
+            if name == "attract" and self._last_screen:
+                self._reset_preferences()  # the next person starts from the station's defaults
             self._last_screen = name
             self.speak(name)
+
+    def _reset_preferences(self) -> None:
+        self.text_scale = self.default_text_scale
+        self.muted = False
+        if self.voice:
+            self.voice.muted = False
+        footer = self.station_root.ids
+        footer.mute.text = self.presenter.t("button.mute")
+
+    def _scrub(self, sm: ScreenManager, shown: str) -> None:
+        """After a wipe, redraw the hidden screens from the empty session and clear their pads, so no
+        resident's name, answers, receipt QR or typed number stays in a widget until the next visit."""
+        for screen in sm.screens:
+            if screen.name not in (shown, "technician"):
+                screen.refresh(self.presenter)
+            pad = screen.ids.get("pad")
+            if pad is not None:
+                pad.value = ""
 
     def speak(self, screen: str) -> None:
         if self.voice is None or self.muted:
@@ -169,10 +209,12 @@ class StationApp(App):
         if len(self._title_taps) >= TECH_TAPS and self.technician_pin:
             self._title_taps.clear()
             self.technician_open = True
+            self._technician_since = self.session.clock.monotonic()
             self.refresh()
 
     def technician_pin_entered(self, pin: str) -> None:
         self.technician_unlocked = bool(self.technician_pin) and pin == self.technician_pin
+        self._technician_since = self.session.clock.monotonic()
         self.refresh()
 
     def technician_status(self) -> dict:

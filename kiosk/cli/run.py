@@ -103,7 +103,7 @@ def _run_ui(config, session, devices, data_dir: Path, pin: str) -> int:  # noqa:
                      technician_status=lambda: {**devices.status(), "设备": config.station.id},
                      printer_status=devices.printer_status)
     if config.ui.elder_mode:
-        app.text_scale = theme.LARGE_SCALE
+        app.default_text_scale = app.text_scale = theme.LARGE_SCALE
     devices.on_intent = app.post
     devices.on_device_change = lambda: Clock.schedule_once(lambda _dt: app.refresh(), 0)
     last_frame = [0.0]

@@ -251,3 +251,14 @@ def test_no_registration_qr_without_an_address(station):
     st = station()
     drive(st, "results")
     assert not [w for w in st.visible_widgets() if isinstance(w, QRCode) and w.data]
+
+
+def test_large_text_and_mute_do_not_carry_over_to_the_next_resident(station):
+    st = station()
+    drive(st, "consent")
+    st.tap_text(st.app.presenter.t("button.large_text"))
+    st.tap_text(st.app.presenter.t("button.mute"))
+    assert st.app.text_scale > 1 and st.app.muted
+    st.tap_text(st.app.presenter.t("button.start_over"))
+    assert st.screen.name == "attract"
+    assert st.app.text_scale == 1.0 and not st.app.muted and not st.voice.muted

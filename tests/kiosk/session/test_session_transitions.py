@@ -372,3 +372,21 @@ def test_no_reference_to_the_card_survives_the_visit(ending):
     gc.collect()
     assert visit_ref() is None and card_ref() is None and (inner_ref is None or inner_ref() is None)
     assert not any(isinstance(o, Visit) for o in gc.get_objects())
+
+
+def test_every_warning_leaves_at_least_20_seconds():
+    from kiosk.session import WARNING_SECONDS
+
+    assert all(wipe - warn >= WARNING_SECONDS for warn, wipe in TIMEOUTS.values())
+
+
+def test_an_ignored_touch_still_ends_the_countdown_and_is_reported():
+    s, clock, _ = drive_to(State.QUESTIONS)
+    heard = []
+    s.listeners.append(lambda _s: heard.append(s.warning_seconds))
+    warn, _ = TIMEOUTS[State.QUESTIONS]
+    clock.advance(warn + 1)
+    s.handle(I.Tick())
+    assert s.warning_seconds is not None
+    assert s.handle(I.CardPlaced(card(0)))  # the same card again: no state change, but a sign of life
+    assert s.warning_seconds is None and heard[-1] is None
