@@ -85,16 +85,12 @@ class StationApp(App):
         header.on_back = self.back
         header.on_start_over = self.start_over
         header.on_title_tap = self.title_tapped
-        if self._side_panel:
-            from kivy.uix.boxlayout import BoxLayout as Row
-
-            row = Row()
-            row.add_widget(root)
-            row.add_widget(self._side_panel())
-            self.station_root = root
-            return row
-        self.station_root = root
-        return root
+        if not self._side_panel:
+            return root
+        row = BoxLayout()  # the demo's card deck to the right of the station
+        row.add_widget(root)
+        row.add_widget(self._side_panel())
+        return row
 
     def on_start(self) -> None:
         self._tick_event = Clock.schedule_interval(lambda _dt: self.send(I.Tick()), 1.0)
@@ -114,10 +110,7 @@ class StationApp(App):
         if isinstance(intent, I.Tick) and self.technician_open \
                 and self.session.clock.monotonic() - self._technician_since >= TECH_IDLE:
             self.close_technician()  # never left open (or unlocked) for the next resident
-        changed = self.session.handle(intent)
-        if not changed and self.root is not None and self.station_root.ids.header.countdown \
-                and not self.session.warning_seconds:
-            self.refresh()  # an ignored tap still resets the session's timer: drop the stale countdown
+        self.session.handle(intent)  # listeners redraw; a touch that only ends the countdown counts too
 
     def post(self, intent: object) -> None:
         """Thread-safe: deliver an intent from a device thread on the Kivy loop."""
