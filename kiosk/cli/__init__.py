@@ -67,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
-            parser.print_help()
-            return 2
+            raise UsageError("a command is needed: estation COMMAND (estation --help lists them)")
         return handler(args)
     except EstationError as exc:
         print(f"error: {exc.reason}", file=sys.stderr)

@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:
-            parser.print_help(sys.stderr)
+            sys.stderr.write("error: a command is needed: estation-central COMMAND (--help lists them)\n")
             return 2
         return handler(args)
     except EstationError as exc:

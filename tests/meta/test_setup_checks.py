@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from system_packages import PACKAGE_LIST, ROOT, missing_packages, required_files
 
 
@@ -59,3 +61,10 @@ def test_demo_station_files_a_visit_that_reaches_its_local_central(tmp_path):
     assert runs[0]["receipt_token"].startswith("ES1:")
     key = oct((tmp_path / "demo" / "sync" / "device.key").stat().st_mode & 0o777)
     assert key == "0o600"
+
+
+@pytest.mark.parametrize("program", ["kiosk", "sync.central.cli"])
+def test_no_command_is_one_error_line(program):
+    result = subprocess.run([sys.executable, "-m", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
