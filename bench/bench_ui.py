@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ui.headless import start_xvfb
+
 ROOT = Path(__file__).resolve().parents[1]
 PACE_S = 1.5
 TARGETS = {"registration_taps": 12, "cold_start_s": 1.0, "card_to_screen_ms_p95": 50.0,
@@ -45,24 +47,6 @@ SOAK_WINDOW = (800, 480)  # the 7" panel: the soak is about objects and memory, 
 
 
 # --- parent: Xvfb and subprocesses ---------------------------------------------------------------
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise RuntimeError("Xvfb is missing: apt-get install xvfb")
-    read, write = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    display = b""
-    while not display.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb exited before announcing its display")
-        display += chunk
-    os.close(read)
-    return proc, ":" + display.decode().strip()
-
-
 def worker(name: str, env: dict, timeout: float = 240) -> tuple[dict, float]:
     """Run one part in a fresh interpreter; returns (its JSON, the parent's spawn time)."""
     spawned = time.time()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "kiosk" / "session"))  # sess
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 os.environ.setdefault("ESTATION_CACHE", tempfile.mkdtemp(prefix="estation-cache-"))
 import ui.kivy_env  # noqa: E402
+from ui.headless import start_xvfb  # noqa: E402
 
 ui.kivy_env.prepare(size=(1280, 800))
 
@@ -31,26 +30,7 @@ ROOT = Path(__file__).parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def _start_xvfb() -> subprocess.Popen:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise RuntimeError("Xvfb is missing: apt-get install xvfb (or run `make test`)")
-    read, write = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    display = b""
-    while not display.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb exited before announcing its display")
-        display += chunk
-    os.close(read)
-    os.environ["DISPLAY"] = ":" + display.decode().strip()
-    return proc
-
-
-_XVFB = _start_xvfb()
+_XVFB, os.environ["DISPLAY"] = start_xvfb()
 atexit.register(lambda: (_XVFB.terminate(), _XVFB.wait(5)))
 os.environ["SDL_VIDEODRIVER"] = "x11"
 
