@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..devicethread import DeviceThread
 from .codes import Action, Status, describe_status
 from .events import CardError, CardRead, CardRemoved, ReaderConnected, ReaderDisconnected, ReaderEvent, ReaderFault
 from .protocol import Command, Frame, FrameParser, Garbage, ProtocolError, build_command, parse_read_response, parse_sam_id
@@ -160,8 +161,10 @@ def probe_reader(port: str, baudrate: int = 115200, timeout: float = 1.0) -> str
     return sam_id
 
 
-class CardReader:
+class CardReader(DeviceThread):
     """Background reader: `start()`, then events arrive through `on_event`; `stop()` ends it."""
+
+    thread_name = "idcard-reader"
 
     def __init__(self, port: str, on_event: Callable[[ReaderEvent], None], *, baudrate: int = 115200,
                  poll_interval: float = 0.4, retry_gap: float = 0.15, removal_window: float = 0.5,
@@ -193,24 +196,10 @@ class CardReader:
         self._disconnect_reported = False
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> CardReader:
-        self._thread = threading.Thread(target=self._run, name="idcard-reader", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
+    def _release(self) -> None:
         if self.link:
             self.link.close()
             self.link = None
-
-    def __enter__(self) -> CardReader:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def card_present(self) -> bool:

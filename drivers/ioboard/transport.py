@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..devicethread import DeviceThread
 from .boardstate import BoardState
 from .events import BoardConnected, BoardDisconnected, IoBoardEvent
 from .protocol import (IDENTIFY_CMD, NEED_DATA, Ack, BoardConfig, BoardStatus, Dictionary, Dropped, HostProtocol,
@@ -60,8 +61,10 @@ class _Job:
         self.error: BaseException | None = None
 
 
-class SerialIoBoard(BoardState):
+class SerialIoBoard(DeviceThread, BoardState):
     """The IO board on a serial port.  `start()`, then use it; `stop()` ends the thread."""
+
+    thread_name = "ioboard"
 
     def __init__(self, port: str, on_event: Callable[[IoBoardEvent], None] | None = None, *,
                  config: BoardConfig | None = None, baudrate: int = 115200, rto: float = 0.05,
@@ -147,22 +150,8 @@ class SerialIoBoard(BoardState):
         return "\n".join(f"{t:.3f} {d} {what}" for t, d, what in self.traffic)
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> SerialIoBoard:
-        self._thread = threading.Thread(target=self._run, name="ioboard", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
+    def _release(self) -> None:
         self._close()
-
-    def __enter__(self) -> SerialIoBoard:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- the I/O thread -----------------------------------------------------------------------
     def _run(self) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..devicethread import DeviceThread
 from .events import (JobFailed, JobInterrupted, JobPrinted, JobStarted, JobUncertain, PrinterConnected,
                      PrinterDisconnected, PrinterEvent, StatusChanged)
 from .protocol import Receipt, encode_receipt
@@ -145,8 +146,10 @@ class Job:
     sent_all: bool = False
 
 
-class ReceiptPrinter:
+class ReceiptPrinter(DeviceThread):
     """The kiosk's Printer: `print_receipt()` queues, a background thread prints; `status()` is cached."""
+
+    thread_name = "printer"
 
     def __init__(self, port: str, on_event: Callable[[PrinterEvent], None] | None = None, *,
                  baudrate: int = 115200, native_qr: bool = True, opener: Callable[[str, int], Any] = open_serial,
@@ -187,24 +190,10 @@ class ReceiptPrinter:
         return self._summary
 
     # --- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> ReceiptPrinter:
-        self._thread = threading.Thread(target=self._run, name="printer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
+    def _release(self) -> None:
         if self.link:
             self.link.close()
             self.link = None
-
-    def __enter__(self) -> ReceiptPrinter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def submit(self, receipt: Receipt) -> str:
         """Queue a receipt; returns its job id (4 characters: it travels in GS ( H)."""
