@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..devicethread import DeviceThread
 from ..ptylink import close_pty_link, open_pty_link
 from .codes import Status
 from .protocol import Command, Frame, FrameParser, MIN_COMMAND_LEN, build_read_response, build_response, build_sam_id
@@ -59,7 +60,7 @@ def load_cards(path: str | os.PathLike) -> list[dict]:
     return cards
 
 
-class SimulatedReader:
+class SimulatedReader(DeviceThread):
     """Fake reader. Use as a context manager; `place(card)` / `remove()` drive it."""
 
     def __init__(self, cards: Iterable[dict] = (), *, faults: Faults | None = None,
@@ -82,23 +83,14 @@ class SimulatedReader:
         self.plugged = False
 
     # --- lifecycle ---------------------------------------------------------------------------
+    thread_name = "idcard-sim"
+
     def start(self) -> SimulatedReader:
-        self.replug()
-        self._thread = threading.Thread(target=self._serve, name="idcard-sim", daemon=True)
-        self._thread.start()
-        return self
+        self.replug()  # plugged in before the device starts answering
+        return super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=2)
+    def _release(self) -> None:
         self.unplug()
-
-    def __enter__(self) -> SimulatedReader:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def unplug(self) -> None:
         """Pull the USB cable: the host's next read or write fails, and the name goes away
@@ -131,7 +123,7 @@ class SimulatedReader:
         assert got == want, f"commands {[c.hex() for c in got]} != {[c.hex() for c in want]}"
 
     # --- the device ----------------------------------------------------------------------------
-    def _serve(self) -> None:
+    def _run(self) -> None:
         parser = FrameParser(min_len=MIN_COMMAND_LEN)
         fd = -1
         while not self._stop.is_set():

@@ -34,6 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..devicethread import DeviceThread
 from ..ptylink import close_pty_link, open_pty_link
 from .errors import EscPosError
 from .paper import Block, CutBlock, FeedBlock, Interpreter, ProcessIdRequest, QrBlock, RasterBlock, TextLine
@@ -83,7 +84,7 @@ class Sheet:
         return any(isinstance(b, RasterBlock) for b in self.blocks)
 
 
-class SimulatedPrinter:
+class SimulatedPrinter(DeviceThread):
     """Fake printer.  Use as a context manager; drive faults with the methods below."""
 
     def __init__(self, *, out_dir: str | None = None, link_dir: str | None = None, faults: Faults | None = None,
@@ -114,23 +115,14 @@ class SimulatedPrinter:
         self.plugged = False
 
     # --- lifecycle ---------------------------------------------------------------------------
+    thread_name = "printer-sim"
+
     def start(self) -> SimulatedPrinter:
-        self.replug()
-        self._thread = threading.Thread(target=self._serve, name="printer-sim", daemon=True)
-        self._thread.start()
-        return self
+        self.replug()  # plugged in before the device starts answering
+        return super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=2)
+    def _release(self) -> None:
         self.unplug()
-
-    def __enter__(self) -> SimulatedPrinter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def unplug(self) -> None:
         """Pull the cable: the pty closes and the stable name disappears, as udev removes it."""
@@ -222,7 +214,7 @@ class SimulatedPrinter:
                                  paper_out=self.paper_out)
 
     # --- the device ----------------------------------------------------------------------------
-    def _serve(self) -> None:
+    def _run(self) -> None:
         fd = -1
         while not self._stop.is_set():
             with self._lock:
