@@ -36,3 +36,20 @@ class DeviceThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class PluggedDevice(DeviceThread):
+    """A simulated device: plugged in (`replug`) before it starts answering, unplugged on stop."""
+
+    def replug(self) -> None:
+        raise NotImplementedError
+
+    def unplug(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self.replug()
+        return super().start()
+
+    def _release(self) -> None:
+        self.unplug()

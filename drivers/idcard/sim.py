@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..devicethread import DeviceThread
+from ..devicethread import PluggedDevice
 from ..ptylink import close_pty_link, open_pty_link
 from .codes import Status
 from .protocol import Command, Frame, FrameParser, MIN_COMMAND_LEN, build_read_response, build_response, build_sam_id
@@ -60,7 +60,7 @@ def load_cards(path: str | os.PathLike) -> list[dict]:
     return cards
 
 
-class SimulatedReader(DeviceThread):
+class SimulatedReader(PluggedDevice):
     """Fake reader. Use as a context manager; `place(card)` / `remove()` drive it."""
 
     def __init__(self, cards: Iterable[dict] = (), *, faults: Faults | None = None,
@@ -84,13 +84,6 @@ class SimulatedReader(DeviceThread):
 
     # --- lifecycle ---------------------------------------------------------------------------
     thread_name = "idcard-sim"
-
-    def start(self) -> SimulatedReader:
-        self.replug()  # plugged in before the device starts answering
-        return super().start()
-
-    def _release(self) -> None:
-        self.unplug()
 
     def unplug(self) -> None:
         """Pull the USB cable: the host's next read or write fails, and the name goes away

@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..devicethread import DeviceThread
+from ..devicethread import PluggedDevice
 from ..ptylink import close_pty_link, open_pty_link
 from .errors import EscPosError
 from .paper import Block, CutBlock, FeedBlock, Interpreter, ProcessIdRequest, QrBlock, RasterBlock, TextLine
@@ -84,7 +84,7 @@ class Sheet:
         return any(isinstance(b, RasterBlock) for b in self.blocks)
 
 
-class SimulatedPrinter(DeviceThread):
+class SimulatedPrinter(PluggedDevice):
     """Fake printer.  Use as a context manager; drive faults with the methods below."""
 
     def __init__(self, *, out_dir: str | None = None, link_dir: str | None = None, faults: Faults | None = None,
@@ -116,13 +116,6 @@ class SimulatedPrinter(DeviceThread):
 
     # --- lifecycle ---------------------------------------------------------------------------
     thread_name = "printer-sim"
-
-    def start(self) -> SimulatedPrinter:
-        self.replug()  # plugged in before the device starts answering
-        return super().start()
-
-    def _release(self) -> None:
-        self.unplug()
 
     def unplug(self) -> None:
         """Pull the cable: the pty closes and the stable name disappears, as udev removes it."""

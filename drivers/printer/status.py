@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 
 from .errors import EscPosError
+from .protocol import NEED_DATA, _NeedData
 
 __all__ = [
     "StatusRequest", "STATUS_BITS", "request_status", "CLEAR_BUFFERS", "is_status_byte", "decode_status",
@@ -163,12 +164,6 @@ class Noise:
     count: int
 
 
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA = _NeedData()
 ReplyEvent = StatusByte | ProcessIdAck | ClearAck | Noise
 
 
