@@ -4,12 +4,17 @@ Layout of one index file:
 
 * ``postings``: one row per posting; ``rank`` (the rowid) is its freshness order,
   1 = most recently posted, so "newest first" is plain rowid order everywhere.
-* ``ngrams``: a contentless FTS5 table with rowid = rank and three columns
-  (``title``, ``category``, ``other`` = employer + requirements + address), each
-  holding the unigrams and bigrams of the normalised text as space-separated
-  tokens, plus ``tags`` (district prefixes, ``pw``) so those filters are
-  intersected inside FTS.  FTS5 keeps each token's rowid list compressed and
-  sorted, so a search reads matches newest-first and stops at ``limit``.
+* ``grams``: a contentless FTS5 table (``detail='none'``: rowids only) with
+  rowid = rank and one column of tokens: every unigram and bigram of each field's
+  normalised text, prefixed by its field (``t`` title, ``c`` category, ``o`` employer
+  + requirements + address: ``t保安``, ``o健康``), plus the filter tokens
+  ``d33 d3303 d330302`` (district prefixes), ``pw``, ``s3000``... (salary_min at least
+  that step) and ``k<hash>`` (the exact category).  A field-prefixed token has its
+  own rowid list, so "保安 in the title" reads only titles (a column filter would
+  read every 健康 in 身体健康 to find the few in a title), an absent combination is
+  an empty list, and filters are intersected inside FTS.  FTS5 keeps each list
+  compressed and sorted, so a search reads matches newest-first and stops at
+  ``limit``.
 * ``meta``: schema and feed version, so a reader can tell when to reopen.
 
 Ranking: a posting's relevance is the best field the query text occurs in
@@ -19,7 +24,9 @@ whose ``expires_on`` is before the search date are never returned.
 
 The file is never changed in place: `build_index` writes a temp file beside the
 target and `os.replace`s it, so a reader that opened the old file keeps reading
-the old inode (opened ``immutable=1``: no locks, no journal look-ups).
+the old inode (opened ``immutable=1``: no locks, no journal look-ups).  A file of
+another ``SCHEMA_VERSION`` is refused (`IndexError_`, "re-import the feed");
+`index_is_current` lets a caller rebuild it first.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import heapq
 import itertools
 import os
@@ -39,10 +47,19 @@ from kiosk.errors import UsageError
 from kiosk.jobs.model import FIELDS, Feed, Posting
 from kiosk.jobs.normalize import grams, normalize, query_terms, term_grams
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one field-prefixed token column (detail=none), salary and category tokens
 WEIGHTS = {"title": 3, "category": 2, "other": 1}  # field tiers, strongest first
+PREFIX = {"title": "t", "category": "c", "other": "o"}  # a gram's token is PREFIX[field] + gram
 MAX_LIMIT = 500
+# `--min-salary N` is answered from the token of the highest step <= N (postings whose
+# salary_min reaches that step), then checked exactly; a posting carries one token per step
+# it reaches (at most len(SALARY_STEPS)).
+SALARY_STEPS = (1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 6000, 7000, 8000, 9000, 10000,
+                12000, 15000, 20000, 30000, 50000)
 
+# The `ascii` tokenizer splits only at ASCII spaces/punctuation and keeps every other
+# character, so each space-separated token written below is exactly one FTS token, whatever
+# Unicode version SQLite was built with.
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE postings (
@@ -51,10 +68,7 @@ CREATE TABLE postings (
     category_norm TEXT NOT NULL
 );
 CREATE UNIQUE INDEX postings_id ON postings(id);
-CREATE VIRTUAL TABLE ngrams USING fts5(
-    title, category, other, tags, content='', detail='column',
-    tokenize='unicode61 remove_diacritics 0'
-);
+CREATE VIRTUAL TABLE grams USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii');
 """
 _COLUMNS = ", ".join(f"p.{name}" for name in FIELDS)
 
@@ -87,15 +101,25 @@ class Filters:
     pw_only: bool = False
 
     def tags(self) -> list[str]:
-        """The filters the index answers from its `tags` column (see `_tags`)."""
+        """The filter tokens every match must carry (see `_tokens`).  District and
+        public welfare are exact; salary step and category narrow, SQL checks them."""
         out = ["pw"] if self.pw_only else []
         if self.district:
             out.append("d" + district_prefix(self.district))
+        if self.min_salary is not None:
+            out += [f"s{step}" for step in SALARY_STEPS if step <= self.min_salary][-1:]
+        if self.category is not None:
+            out.append(_category_token(normalize(self.category)))
         return out
 
+    def match(self) -> str:
+        """`tags` as an FTS5 expression ("" without filter tokens)."""
+        return " AND ".join(f'"{t}"' for t in self.tags())
+
     def sql(self, *, tags_in_fts: bool = False) -> tuple[str, list]:
-        """WHERE clause over `postings p`; without the tag filters if FTS applies them."""
-        clauses, params = ["p.expires_on >= ?"], [self.on.isoformat()]
+        """WHERE clause over `postings p`; without the exact tag filters if FTS applies them."""
+        clauses: list[str] = ["p.expires_on >= ?"]
+        params: list[object] = [self.on.isoformat()]
         if self.district and not tags_in_fts:
             clauses.append("p.district_code GLOB ?")
             params.append(district_prefix(self.district) + "*")
@@ -130,11 +154,27 @@ def _field_texts(p: Posting) -> dict[str, str]:
     }
 
 
-def _tags(p: Posting) -> str:
-    # Selective filters as tokens, so FTS intersects them with the text match
-    # instead of the join discarding rows one by one: d33 d3303 d330302 [pw].
+def _category_token(category_norm: str) -> str:
+    # Any text → one ASCII token; a hash collision only widens the set SQL then checks.
+    return "k" + hashlib.blake2b(category_norm.encode(), digest_size=8).hexdigest()
+
+
+def _column(value: object) -> object:
+    """A posting attribute as stored in `postings` (dates as YYYY-MM-DD, like the feed)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _tokens(p: Posting, texts: dict[str, str]) -> str:
+    """One posting's token text (`texts` = `_field_texts(p)`): field-prefixed grams,
+    then the filter tokens (d33 d3303 d330302 [pw] s1000 ... k<category>), so FTS
+    intersects the filters with the text match instead of the join discarding rows
+    one by one."""
+    out = [PREFIX[field] + g for field in WEIGHTS for g in sorted(grams(texts[field]))]
     code = p.district_code
-    return " ".join([f"d{code[:2]}", f"d{code[:4]}", f"d{code}"] + (["pw"] if p.public_welfare else []))
+    out += [f"d{code[:2]}", f"d{code[:4]}", f"d{code}"] + (["pw"] if p.public_welfare else [])
+    out += [f"s{step}" for step in SALARY_STEPS if step <= p.salary_min]
+    out.append(_category_token(texts["category"]))
+    return " ".join(out)
 
 
 def _fsync_path(path: Path, *, directory: bool = False) -> None:
@@ -175,16 +215,15 @@ def _write(feed: Feed, tmp: Path, feed_sha256: str) -> dict[str, str]:
     try:
         # No journal: the temp file is thrown away on any failure anyway.
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
-        rows, gram_rows = [], []
+        rows, token_rows = [], []
         for rank, p in enumerate(ordered, start=1):
-            values = p.to_json()
-            rows.append((rank, *(values[name] for name in FIELDS), normalize(p.category)))
             texts = _field_texts(p)
-            gram_rows.append((rank, *(" ".join(sorted(grams(texts[f]))) for f in WEIGHTS), _tags(p)))
+            rows.append((rank, *(_column(getattr(p, name)) for name in FIELDS), texts["category"]))
+            token_rows.append((rank, _tokens(p, texts)))
         marks = ", ".join("?" * (len(FIELDS) + 2))
         conn.executemany(f"INSERT INTO postings VALUES ({marks})", rows)
-        conn.executemany("INSERT INTO ngrams(rowid, title, category, other, tags) VALUES (?, ?, ?, ?, ?)", gram_rows)
-        conn.execute("INSERT INTO ngrams(ngrams) VALUES ('optimize')")  # one segment: fastest reads
+        conn.executemany("INSERT INTO grams(rowid, tokens) VALUES (?, ?)", token_rows)
+        conn.execute("INSERT INTO grams(grams) VALUES ('optimize')")  # one segment: fastest reads
         meta = {
             "schema": str(SCHEMA_VERSION),
             "feed_version": str(feed.version),
@@ -200,9 +239,19 @@ def _write(feed: Feed, tmp: Path, feed_sha256: str) -> dict[str, str]:
         conn.close()
 
 
+def index_is_current(path: Path) -> bool:
+    """True if `path` is a job index this code can search (present, readable, this
+    SCHEMA_VERSION); a caller that keeps an index across upgrades rebuilds it otherwise."""
+    try:
+        JobIndex(path).close()
+    except IndexError_:
+        return False
+    return True
+
+
 class JobIndex:
     """A read-only, open index file.  Holding one open across a re-import is safe:
-    it keeps answering from the file it opened; `reopen_if_changed` moves on."""
+    it keeps answering from the file it opened; `changed()` tells it to reopen."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -252,7 +301,7 @@ class JobIndex:
             raise UsageError(f"limit must be between 1 and {MAX_LIMIT} (got {limit})")
         terms = query_terms(query)
         where, params = filters.sql(tags_in_fts=True)
-        tags = " AND ".join(f'{{tags}} : "{t}"' for t in filters.tags())
+        tags = filters.match()
         try:
             if not terms and not tags:
                 sql = f"SELECT {_COLUMNS} FROM postings p WHERE {where} ORDER BY p.rank LIMIT ?"
@@ -271,29 +320,37 @@ class JobIndex:
         """Postings matching an FTS expression and the SQL filters, newest first,
         read lazily: the caller stops after `limit` and the rest is never read."""
         sql = (
-            f"SELECT {_COLUMNS} FROM ngrams CROSS JOIN postings p ON p.rank = ngrams.rowid "
-            f"WHERE ngrams MATCH ? AND {where} ORDER BY ngrams.rowid"
+            f"SELECT {_COLUMNS} FROM grams CROSS JOIN postings p ON p.rank = grams.rowid "
+            f"WHERE grams MATCH ? AND {where} ORDER BY grams.rowid"
         )
         return (_posting(row) for row in self._conn.execute(sql, [match, *params]))
 
     def _tiered(self, term: str, tags: str, where: str, params: list) -> Iterator[Hit]:
         """One term: field by field, strongest first, each newest first (the common
         kiosk query: 保安, 保洁)."""
-        exact = len(term) <= 2  # one n-gram = exact; longer terms are verified below
+        if len(term) <= 2:  # one gram: exact, so each field's stream leaves out the stronger fields'
+            for field, weight in WEIGHTS.items():
+                for posting in self._stream(_and(_best_field(term, field), tags), where, params):
+                    yield Hit(posting, weight, field)
+            return
+        # Longer terms are matched by their bigrams and verified as substrings; a posting with
+        # the bigrams but not the term in its title may still have the term in a weaker field,
+        # so the weaker streams are not narrowed by NOT and skip what was already listed.
         seen: set[str] = set()
         for field, weight in WEIGHTS.items():
             for posting in self._stream(_and(_match(term, field), tags), where, params):
                 if posting.id in seen:
                     continue  # already listed under a stronger field
-                if not exact and term not in _field_texts(posting)[field]:
+                if term not in _field_texts(posting)[field]:
                     continue  # has the bigrams but not the whole term
                 seen.add(posting.id)
                 yield Hit(posting, weight, field)
 
     def _levels(self, terms: list[str], tags: str, where: str, params: list) -> Iterator[Hit]:
-        """Several terms: score level by level, highest first.  Each level is the
-        union of FTS queries that pin every term's best field (e.g. term 1 in the
-        title, term 2 in category but not title), merged newest first.
+        """Several terms: score level by level, highest first.  A level is one FTS
+        query, the OR of the field combinations that sum to it, each pinning every
+        term's best field (e.g. term 1 in the title, term 2 in category but not
+        title); FTS merges them in rowid order, i.e. newest first.
 
         A term of 3+ characters is matched by its bigrams, which can place a
         posting too high; such a posting is re-scored exactly and held back for
@@ -301,28 +358,37 @@ class JobIndex:
         read to the end, so nothing held back is lost or out of order."""
         fields = list(WEIGHTS)
         exact = all(len(t) <= 2 for t in terms)
+        best = {(t, f): _best_field(t, f) for t in terms for f in fields}
+        by_level: dict[int, list[str]] = {}
+        for combo in itertools.product(fields, repeat=len(terms)):
+            level = sum(WEIGHTS[f] for f in combo)
+            by_level.setdefault(level, []).append(_and(*(best[t, f] for t, f in zip(terms, combo))))
         held: dict[int, list[tuple[int, str, Hit]]] = {}
-        for level in range(3 * len(terms), len(terms) - 1, -1):
-            streams = [sorted(held.pop(level, []), key=lambda item: item[:2])]
-            for combo in itertools.product(fields, repeat=len(terms)):
-                if sum(WEIGHTS[f] for f in combo) == level:
-                    match = _and(*(_best_field(t, f) for t, f in zip(terms, combo)), tags)
-                    streams.append((-p.posted_on.toordinal(), p.id, Hit(p, level, max(combo, key=WEIGHTS.get)))
-                                   for p in self._stream(match, where, params))
-            for key_date, key_id, hit in heapq.merge(*streams, key=lambda item: item[:2]):
-                if not exact and hit.score == level:
-                    true = _true_hit(hit.posting, terms)
-                    if true is None:
-                        continue  # bigrams everywhere, the whole term nowhere
-                    if true.score < level:
-                        held.setdefault(true.score, []).append((key_date, key_id, true))
-                        continue
-                yield hit
+        for level in sorted(by_level, reverse=True):
+            match = _and(" OR ".join(f"({c})" for c in by_level[level]), tags)
+            found: Iterator[tuple[int, str, Hit | Posting]] = (
+                (-p.posted_on.toordinal(), p.id, p) for p in self._stream(match, where, params))
+            waiting: list[tuple[int, str, Hit | Posting]] = sorted(held.pop(level, []), key=lambda item: item[:2])
+            for _, _, item in heapq.merge(waiting, found, key=lambda item: item[:2]):
+                if isinstance(item, Hit):
+                    yield item  # re-scored earlier, held back for this level
+                    continue
+                if exact:
+                    yield Hit(item, level, _matched(item, terms))
+                    continue
+                true = _true_hit(item, terms)
+                if true is None:
+                    continue  # bigrams everywhere, the whole term nowhere
+                if true.score < level:
+                    held.setdefault(true.score, []).append((-item.posted_on.toordinal(), item.id, true))
+                    continue
+                yield true
 
     def _scored(self, terms: list[str], tags: str, where: str, params: list, limit: int) -> list[Hit]:
-        """Four or more terms (81+ level queries): score every candidate in Python."""
+        """Four or more terms (81+ field combinations): score every candidate in Python."""
         scored: list[tuple[int, int, str, Hit]] = []
-        for posting in self._stream(_and(*(_match(t, TEXT_COLUMNS) for t in terms), tags), where, params):
+        anywhere = [" OR ".join(f"({_match(t, f)})" for f in WEIGHTS) for t in terms]
+        for posting in self._stream(_and(*anywhere, tags), where, params):
             hit = _true_hit(posting, terms)
             if hit is not None:
                 scored.append((-hit.score, -posting.posted_on.toordinal(), posting.id, hit))
@@ -330,30 +396,40 @@ class JobIndex:
         return [hit for *_, hit in scored[:limit]]
 
 
-TEXT_COLUMNS = " ".join(WEIGHTS)  # every column but tags
-
-
 def _true_hit(posting: Posting, terms: list[str]) -> Hit | None:
     """Exact score: each term's best field by substring, summed; None if a term is absent."""
     texts = _field_texts(posting)
-    best = [max((f for f in WEIGHTS if t in texts[f]), key=WEIGHTS.get, default=None) for t in terms]
-    if None in best:
-        return None
-    return Hit(posting, sum(WEIGHTS[f] for f in best), max(best, key=WEIGHTS.get))
+    best: list[str] = []
+    for term in terms:
+        field = next((f for f in WEIGHTS if term in texts[f]), None)  # WEIGHTS: strongest first
+        if field is None:
+            return None
+        best.append(field)
+    return Hit(posting, sum(WEIGHTS[f] for f in best), max(best, key=lambda f: WEIGHTS[f]))
 
 
-def _match(term: str, columns: str) -> str:
-    """FTS5 query text: all grams of `term` within `columns`.
+def _matched(posting: Posting, terms: list[str]) -> str:
+    """The strongest field any term occurs in (every term occurs somewhere)."""
+    for field, text in (("title", posting.title), ("category", posting.category)):
+        folded = normalize(text)
+        if any(t in folded for t in terms):
+            return field
+    return "other"
+
+
+def _match(term: str, field: str) -> str:
+    """FTS5 query text: all grams of `term` in `field` (field-prefixed tokens).
     Grams are letters/digits only, so double quotes need no escaping."""
-    body = " AND ".join(f'"{g}"' for g in term_grams(term))
-    return f"{{{columns}}} : ({body})"
+    return " AND ".join(f'"{PREFIX[field]}{g}"' for g in term_grams(term))
 
 
 def _best_field(term: str, field: str) -> str:
-    """`term` occurs in `field` and in no stronger field (short terms: exact)."""
-    expr = _match(term, field)
+    """`term` occurs in `field` and in no stronger field (short terms: exact).
+    The NOT parts are the very expressions the stronger fields match with, so the
+    fields of one term partition its matches even for bigram-matched long terms."""
+    expr = f"({_match(term, field)})"
     for stronger in list(WEIGHTS)[: list(WEIGHTS).index(field)]:
-        expr = f"({expr} NOT {_match(term, stronger)})"
+        expr = f"({expr} NOT ({_match(term, stronger)}))"
     return expr
 
 

@@ -70,3 +70,14 @@ def test_grams_never_span_a_separator(text):
     for gram in grams(normalize(text)):
         assert 1 <= len(gram) <= 2 and gram.isalnum()
     assert all(r.isalnum() for r in runs(normalize(text)))
+
+
+def test_runs_split_exactly_where_isalnum_does():
+    # runs() uses the regex [^\W_]+; over every code point it must agree with str.isalnum,
+    # which is what the index and the query side both rely on.
+    import re
+    import sys
+
+    word = re.compile(r"[^\W_]")
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if bool(word.fullmatch(c)) != c.isalnum()] == []
+    assert runs("保安_员 c1，驾照") == ["保安", "员", "c1", "驾照"]

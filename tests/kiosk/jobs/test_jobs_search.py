@@ -13,6 +13,7 @@ from jobs_testdata import day, make_index, posting
 
 from kiosk.errors import UsageError
 from kiosk.jobs import Filters, JobIndex, build_index, normalize, parse_feed
+from kiosk.jobs.index import IndexError_, index_is_current
 from kiosk.jobs.samplegen import SAMPLE_DATE, SAMPLE_PATH
 
 ON = day("2026-11-20")
@@ -210,11 +211,11 @@ def test_level_merge_agrees_with_exact_scoring(  # also for 3+ character terms
     _, idx = sample
     filters = Filters(on=SAMPLE_DATE, district=district, pw_only=pw_only)
     where, params = filters.sql(tags_in_fts=True)
-    tags = " AND ".join(f'{{tags}} : "{t}"' for t in filters.tags())
-    fast = [(h.posting.id, h.score) for h in idx._levels(terms, tags, where, params)]
-    exact = [(h.posting.id, h.score) for h in idx._scored(terms, tags, where, params, limit=500)]
+    tags = filters.match()
+    fast = [(h.posting.id, h.score, h.matched) for h in idx._levels(terms, tags, where, params)]
+    exact = [(h.posting.id, h.score, h.matched) for h in idx._scored(terms, tags, where, params, limit=500)]
     assert fast == exact
-    assert [h.posting.id for h in idx.search(" ".join(terms), filters, limit=500)] == [i for i, _ in exact]
+    assert [h.posting.id for h in idx.search(" ".join(terms), filters, limit=500)] == [i for i, *_ in exact]
 
 
 def test_long_term_placed_too_high_by_bigrams_is_held_for_its_true_level(tmp_path):
@@ -235,3 +236,59 @@ def test_training_courses_show_only_when_asked_for(sample):
     assert not courses & {h.posting.id for h in idx.search("培训", Filters(on=SAMPLE_DATE), limit=500)}
     asked = {h.posting.id for h in idx.search("", Filters(on=SAMPLE_DATE, category="training"), limit=500)}
     assert asked == courses
+
+
+CATEGORIES = sorted({p.category for p in parse_feed(SAMPLE_PATH.read_bytes()).postings})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    word=st.sampled_from(["", *VOCAB, "保安 温州", "电工 证", "健康证", "c1"]),
+    category=st.sampled_from([None, *CATEGORIES, " 安保 ", "安"]),
+    min_salary=st.one_of(st.none(), st.integers(-10, 12000)),  # between the index's salary steps too
+    district=st.sampled_from([None, "330300", "411002", "360000"]),
+    pw_only=st.booleans(),
+)
+def test_salary_and_category_tokens_agree_with_reference(sample, word, category, min_salary, district, pw_only):
+    postings, idx = sample
+    filters = Filters(on=SAMPLE_DATE, district=district, category=category, min_salary=min_salary, pw_only=pw_only)
+    if category is not None:  # --category is exact (after folding); training courses only when asked for
+        postings = [p for p in postings if normalize(p.category) == normalize(category)]
+    got = [h.posting.id for h in idx.search(word, filters, limit=500)]
+    terms = normalize(word).split()
+    if not terms:  # a blank query lists newest first
+        want = reference(postings, "", filters)  # "" occurs everywhere: equal scores, so newest first
+    elif len(terms) == 1:
+        want = reference(postings, terms[0], filters)
+    else:
+        want = [pid for pid in reference(postings, terms[0], filters) if pid in set(reference(postings, terms[1], filters))]
+        assert set(got) == set(want)
+        return
+    assert got == want
+
+
+def test_unusual_characters_are_searchable(tmp_path):
+    # CJK extension B, a rare CJK character, digits next to letters: each is one FTS token.
+    postings = [posting(id="ext", title="𠀀砼工", requirements="持A2驾照", posted_on="2026-11-19")]
+    with make_index(tmp_path / "jobs.sqlite", postings) as idx:
+        for query in ["𠀀", "𠀀砼", "砼工", "𠀀砼工", "a2", "Ａ２驾"]:
+            assert [h.posting.id for h in idx.search(query, Filters(on=ON))] == ["ext"], query
+
+
+def test_index_of_another_schema_is_refused_until_rebuilt(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite"
+    assert not index_is_current(path)
+    make_index(path, POSTINGS).close()
+    assert index_is_current(path)
+    with sqlite3.connect(path) as conn:  # an index written by an older release
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.close()
+    assert not index_is_current(path)
+    with pytest.raises(IndexError_, match="re-import"):
+        JobIndex(path)
+    make_index(path, POSTINGS).close()  # what `estation jobs import` does
+    assert index_is_current(path)
+    path.write_bytes(b"not sqlite at all" * 100)
+    assert not index_is_current(path)
