@@ -7,6 +7,9 @@ The job catalogue index (DATA_DIR/jobs.sqlite) is rebuilt from an adopted `jobs`
 swapped in by kiosk.jobs.index.build_index (temp → fsync → rename → fsync dir), before the
 snapshot is recorded as adopted: a crash in between only means the same snapshot is adopted again.
 A refused snapshot changes nothing; an expired adopted one is still served, marked stale.
+An index that is missing or that this software cannot search (its SCHEMA_VERSION changed in an
+upgrade) is rebuilt from the adopted `jobs` snapshot (`ensure_job_index`, every sync pass), without
+waiting for the next feed version.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +60,7 @@ class FeedClient:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.sync_dir = sync_dir
         self.jobs_index = jobs_index if jobs_index is not None else sync_dir.parent / "jobs.sqlite"
+        self._index_failure: tuple[object, str] | None = None  # (files' identity, outcome) last refused
 
     # ------------------------------------------------------------- what is served
 
@@ -195,9 +201,75 @@ class FeedClient:
         build_index(feed, self.jobs_index, feed_sha256=hashlib.sha256(raw).hexdigest())
         return None
 
+    # ------------------------------------------------------------- the job index after an upgrade
+
+    def ensure_job_index(self) -> str:
+        """Rebuild the job index from the adopted `jobs` snapshot if it is missing or not searchable
+        by this software (`kiosk.jobs.index.index_is_current`: e.g. an upgrade changed SCHEMA_VERSION).
+
+        Nothing is adopted, so no SYNC.md §7 rule is involved: the snapshot file is the one `offer`
+        wrote after `decide` accepted it (the same bytes `current`, heartbeats and rollback checks
+        trust), and the index is rebuilt from exactly those bytes, as at adoption.  An expired
+        adopted snapshot is rebuilt too: it is still served, marked stale.
+
+        Returns `current` (nothing to do), `rebuilt`, `no_snapshot` (nothing adopted yet: the first
+        adopted snapshot builds it), `damaged_snapshot` or `index_failed`.  Never raises; on failure
+        the index file is left as it was and the problem is logged once until either file changes.
+        """
+        from kiosk.jobs.index import build_index, index_is_current
+        from kiosk.jobs.model import FeedError, parse_feed
+
+        if index_is_current(self.jobs_index):
+            self._index_failure = None
+            return "current"
+        path = self.dir / f"jobs{SNAPSHOT_SUFFIX}"
+        identity = (_identity(path), _identity(self.jobs_index))
+        if self._index_failure is not None and self._index_failure[0] == identity:
+            return self._index_failure[1]  # same files as the last failed attempt: already logged
+        reason = "missing" if not self.jobs_index.exists() else "not searchable by this version"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return "no_snapshot"
+        except OSError as exc:
+            return self._index_failed(identity, "damaged_snapshot", f"cannot read {path}: {exc}")
+        try:
+            signed = parse_profile(raw)["signed"]
+            if signed["name"] != "jobs":
+                raise ValueError(f"it holds the {signed['name']!r} feed")
+            version = signed["version"]
+            feed = parse_feed(canonical(signed["content"]))
+        except FeedError as exc:
+            return self._index_failed(identity, "damaged_snapshot", f"{path}: content is not a job feed: {exc.reason}")
+        except (ValueError, KeyError, TypeError) as exc:  # ProfileViolation is a ValueError
+            return self._index_failed(identity, "damaged_snapshot", f"{path} is not a feed snapshot ({exc})")
+        try:
+            build_index(feed, self.jobs_index, feed_sha256=hashlib.sha256(raw).hexdigest())
+        except (OSError, sqlite3.Error) as exc:
+            return self._index_failed(identity, "index_failed", f"cannot write {self.jobs_index}: {exc}")
+        self._index_failure = None
+        log.info("job index rebuilt from the adopted jobs snapshot",
+                 extra={"feed": "jobs", "version": version, "reason": reason, "postings": len(feed.postings)})
+        return "rebuilt"
+
+    def _index_failed(self, identity: object, outcome: str, problem: str) -> str:
+        self._index_failure = (identity, outcome)
+        log.error("job index not rebuilt, job search stays unavailable until a jobs snapshot is adopted "
+                  "(`estation sync --once`) or a feed imported (`estation jobs import`)",
+                  extra={"feed": "jobs", "error": outcome, "problem": problem[:200]})
+        return outcome
+
     def _refuse(self, name: str, decision: Decision, now: float) -> str:
         assert decision.error is not None
         log.warning("feed snapshot refused, keeping the last good one",
                     extra={"feed": name, "error": decision.error, "problem": decision.detail[:200]})
         self._set_status(name, decision.error, decision.detail, now)
         return decision.error
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size

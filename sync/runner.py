@@ -1,4 +1,8 @@
-"""`estation sync`: the sync process's loop — upload, heartbeat, back off, repeat."""
+"""`estation sync`: the sync process's loop — upload, heartbeat, back off, repeat.
+
+Each pass first makes sure the job index is searchable (rebuilt from the adopted jobs snapshot
+after an upgrade changed its schema, or if it went missing), then uploads, beats and fetches feeds.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class PassResult:
     heartbeat_ok: bool
     error: str | None = None
     feeds: dict[str, str] = field(default_factory=dict)  # name → outcome (adopted, unchanged, a refusal...)
+    job_index: str = "current"  # FeedClient.ensure_job_index: current, rebuilt, no_snapshot, or a problem
 
 
 class SyncRunner:
@@ -56,6 +61,9 @@ class SyncRunner:
 
     def run_pass(self, *, heartbeat: bool = True) -> PassResult:
         summary, beat_ok, error, feeds = UploadSummary(), False, None, {}
+        # First, and offline too: after an upgrade the index may be of an older schema (or gone);
+        # rebuild it from the adopted jobs snapshot rather than wait for central's next version.
+        job_index = self.feeds.ensure_job_index()
         try:
             summary = self.uploader.upload_once()
             if heartbeat:
@@ -68,7 +76,7 @@ class SyncRunner:
         except (CentralUnavailable, CentralRefused) as exc:
             error = exc.reason
         self._keep_offset()
-        return PassResult(summary, beat_ok, error, feeds)
+        return PassResult(summary, beat_ok, error, feeds, job_index)
 
     def run_forever(self, *, max_passes: int | None = None) -> None:
         backoff = Backoff() if self.backoff_cap_s is None else Backoff(base_s=min(1.0, self.backoff_cap_s),

@@ -114,10 +114,13 @@ class DemoStation:
 
     # --- parts ---------------------------------------------------------------------------------
     def _build_job_index(self) -> None:
-        if self.jobs_index.exists():
-            return
+        """The sample feed's index, built once, and again when missing or not searchable by this
+        version (a `var/demo` kept from before an index schema change, or a damaged file)."""
         from kiosk.jobs import build_index, parse_feed
+        from kiosk.jobs.index import index_is_current
 
+        if index_is_current(self.jobs_index):
+            return
         build_index(parse_feed(SAMPLE_FEED.read_bytes()), self.jobs_index)
 
     def _enroll(self):

@@ -8,6 +8,7 @@ world; kiosk/session.py and friends never do.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -16,11 +17,13 @@ from typing import Any
 
 from kiosk import intents as I
 from kiosk.jobs import Filters, JobIndex
+from kiosk.jobs.index import IndexError_
 from kiosk.policy import load_pack
 from kiosk.ports import RecordSink, Signer
 from kiosk.session import Session, SessionConfig
 
 SEARCH_LIMIT = 200
+log = logging.getLogger("estation.station")
 
 
 class SystemClock:
@@ -34,11 +37,16 @@ class SystemClock:
 
 
 class IndexJobSearch:
-    """The session's job search on the read-only index; picks up a re-imported index."""
+    """The session's job search on the read-only index; picks up a re-imported index.
+
+    No index, or one this version cannot search (an older schema kept across an upgrade, until the
+    sync process rebuilds it from the adopted jobs snapshot): no postings, logged once per file.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._index: JobIndex | None = None
+        self._refused: tuple[int, int] | None = None  # identity of the file last refused
         self._lock = threading.Lock()
 
     def _open(self) -> JobIndex | None:
@@ -47,8 +55,21 @@ class IndexJobSearch:
                 self._index.close()
                 self._index = None
             if self._index is None and self.path.is_file():
-                self._index = JobIndex(self.path)
+                try:
+                    self._index = JobIndex(self.path)
+                except IndexError_ as exc:
+                    self._log_refused(exc)
             return self._index
+
+    def _log_refused(self, exc: IndexError_) -> None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return
+        if self._refused != (st.st_ino, st.st_mtime_ns):
+            self._refused = (st.st_ino, st.st_mtime_ns)
+            log.warning("job index not searchable, showing no postings until it is rebuilt",
+                        extra={"problem": str(exc)[:200]})
 
     def __call__(self, query: I.Search, on: dt.date) -> list[dict[str, Any]]:
         index = self._open()

@@ -84,9 +84,7 @@ class Central:
         device = self.repo.device(device_id=auth.device_id)
         if device is None:
             raise ApiError(401, "unknown_device", "device not enrolled")
-        public = self._public_keys.get(device.device_id)
-        if public is None:
-            public = self._public_keys.setdefault(device.device_id, ed25519_public(device.public_key))
+        public = self._public_key(device.device_id, device.public_key)
         message = signing_string(method, target, auth.device_id, auth.timestamp, auth.nonce, body)
         if not verify_ed25519(public, auth.signature, message):  # type: ignore[arg-type]
             raise ApiError(401, "bad_signature", "request signature does not verify")
@@ -96,6 +94,24 @@ class Central:
             raise ApiError(401, "replayed_nonce", "nonce already used in the last 600 s")
         self._maybe_prune(now)
         return auth.device_id
+
+    def _public_key(self, device_id: str, raw: bytes):
+        """The parsed key, once per device: a device's key never changes (revocation is a flag
+        checked on every request)."""
+        public = self._public_keys.get(device_id)
+        if public is None:
+            public = self._public_keys.setdefault(device_id, ed25519_public(raw))
+        return public
+
+    def device_key(self, device_id: str):
+        """The key of a device that `authenticate` has just let in."""
+        public = self._public_keys.get(device_id)
+        if public is None:
+            device = self.repo.device(device_id=device_id)
+            if device is None:
+                raise ApiError(401, "unknown_device", "device not enrolled")
+            public = self._public_key(device_id, device.public_key)
+        return public
 
     def _maybe_prune(self, now: float) -> None:
         if now - self._pruned < PRUNE_EVERY_S or not self._prune_lock.acquire(blocking=False):

@@ -11,6 +11,8 @@ import base64
 import re
 
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_UNUSED_BITS = {2: 0x0F, 3: 0x03}
 
 
 def b64u_encode(data: bytes) -> str:
@@ -21,9 +23,11 @@ def b64u_decode(text: str) -> bytes:
     """Decode strictly; raises ValueError on anything but the canonical encoding."""
     if not isinstance(text, str) or not _ALPHABET.fullmatch(text):
         raise ValueError("not base64url (alphabet A-Z a-z 0-9 - _, no padding)")
-    if len(text) % 4 == 1:
+    tail = len(text) % 4
+    if tail == 1:
         raise ValueError("not base64url (impossible length)")
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64u_encode(data) != text:  # only differs when the unused trailing bits are set
+    # A last group of 2 (3) characters carries 1 (2) bytes; its last character's low 4 (2)
+    # bits are unused and must be zero, or two texts would decode to the same bytes.
+    if tail and _DIGITS.index(text[-1]) & _UNUSED_BITS[tail]:
         raise ValueError("not base64url (non-zero trailing bits)")
-    return data
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -7,6 +7,7 @@ sorted keys, no whitespace and raw UTF-8, which the stdlib encoder produces.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_SAFE_INT = 2**53 - 1
@@ -33,18 +34,23 @@ def _checked_int(text: str) -> int:
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ProfileViolation("duplicate key")
-        if not key.isascii():
-            raise ProfileViolation("non-ASCII key")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ProfileViolation("duplicate key")
+    if not all(map(str.isascii, obj)):
+        raise ProfileViolation("non-ASCII key")
     return obj
 
 
-def _check_values(value: Any) -> None:
-    """Depth ≤ 32 (top = 1) and no lone surrogates, walked without recursion."""
+# A lone surrogate can only come from a \uD800-\uDFFF escape: UTF-8 decoding refuses encoded
+# ones.  Without such an escape (and with no more brackets than MAX_DEPTH), the walk below has
+# nothing to find; with one, or an escaped backslash before "uD8", it runs in full.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_values(value: Any, *, strings: bool = True) -> None:
+    """Depth ≤ 32 (top = 1) and, when `strings`, no lone surrogates; walked without recursion.
+    Keys need no look: non-ASCII keys are refused while parsing."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -56,8 +62,9 @@ def _check_values(value: Any) -> None:
         elif isinstance(item, (dict, list)):
             if depth > MAX_DEPTH:
                 raise ProfileViolation(f"nesting deeper than {MAX_DEPTH}")
-            children = list(item.values()) + list(item.keys()) if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if strings or isinstance(child, (dict, list)))
 
 
 def parse_profile(raw: bytes) -> Any:
@@ -75,7 +82,9 @@ def parse_profile(raw: bytes) -> Any:
         raise
     except (ValueError, RecursionError) as exc:  # the C scanner stops very deep texts itself
         raise ProfileViolation(f"not JSON: {getattr(exc, 'msg', exc)}") from None
-    _check_values(value)
+    strings = _SURROGATE_ESCAPE.search(raw) is not None
+    if strings or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+        _check_values(value, strings=strings)
     return value
 
 

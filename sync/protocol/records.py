@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -40,13 +41,32 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def record_shape_problem(record: Any) -> str | None:
-    """Rule 1: None when `record` has exactly the record shape; raises RecordTooLarge for a big payload."""
-    if not sig.is_signed_shape(record):
-        return "not a signed object {signed, sig}"
+class RecordShapeError(ValueError):
+    """Rule 1 fails (→ 400 invalid_record); the message is the reason."""
+
+
+@dataclass(frozen=True)
+class RecordBytes:
+    """What rule 1 decoded on the way, so ingest does not decode it again."""
+
+    signature: bytes
+    payload: bytes
+
+
+def checked_record(record: Any) -> RecordBytes:
+    """Rule 1: the decoded signature and payload of a record of exactly the record shape;
+    raises RecordShapeError, or RecordTooLarge for a payload over 65,536 bytes."""
+    if not isinstance(record, dict) or set(record) != {"signed", "sig"} or not isinstance(record["signed"], dict):
+        raise RecordShapeError("not a signed object {signed, sig}")
+    try:
+        signature = b64u_decode(record["sig"])
+    except ValueError:
+        signature = b""
+    if len(signature) != 64:
+        raise RecordShapeError("not a signed object {signed, sig}")
     s = record["signed"]
     if set(s) != RECORD_FIELDS:
-        return "fields missing or extra"
+        raise RecordShapeError("fields missing or extra")
     checks = (
         ("v", _is_int(s["v"]) and s["v"] == 1),
         ("record_id", isinstance(s["record_id"], str) and UUID7.fullmatch(s["record_id"]) is not None),
@@ -60,15 +80,24 @@ def record_shape_problem(record: Any) -> str | None:
     )
     for name, ok in checks:
         if not ok:
-            return f"bad {name}"
+            raise RecordShapeError(f"bad {name}")
     try:
         payload = b64u_decode(s["payload"])
     except ValueError:
-        return "bad payload (not b64u)"
+        raise RecordShapeError("bad payload (not b64u)") from None
     if len(payload) > MAX_PAYLOAD:
         raise RecordTooLarge(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD}")
     if len(payload) < MIN_PAYLOAD:
-        return "bad payload (shorter than 48 bytes)"
+        raise RecordShapeError("bad payload (shorter than 48 bytes)")
+    return RecordBytes(signature, payload)
+
+
+def record_shape_problem(record: Any) -> str | None:
+    """Rule 1: None when `record` has exactly the record shape; raises RecordTooLarge for a big payload."""
+    try:
+        checked_record(record)
+    except RecordShapeError as exc:
+        return str(exc)
     return None
 
 
@@ -93,12 +122,23 @@ def build_record(*, device_key: Ed25519PrivateKey, device_id: str, record_public
     return sig.sign_object(device_key, sig.RECORD, signed)
 
 
-def build_receipt(receipt_key: Ed25519PrivateKey, record: dict[str, Any], received_at: str) -> dict[str, Any]:
+def _receipt_body(receipt_key: Ed25519PrivateKey, record: dict[str, Any], received_at: str,
+                  record_sha256: str | None, receipt_key_id: str | None) -> dict[str, Any]:
     s = record["signed"]
-    signed = {"record_id": s["record_id"], "device_id": s["device_id"], "seq": s["seq"],
-              "record_sha256": record_hash(record), "received_at": received_at,
-              "key_id": key_id(raw_public(receipt_key))}
-    return sig.sign_object(receipt_key, sig.RECEIPT, signed)
+    return {"record_id": s["record_id"], "device_id": s["device_id"], "seq": s["seq"],
+            "record_sha256": record_sha256 or record_hash(record), "received_at": received_at,
+            "key_id": receipt_key_id or key_id(raw_public(receipt_key))}
+
+
+def build_receipt(receipt_key: Ed25519PrivateKey, record: dict[str, Any], received_at: str) -> dict[str, Any]:
+    return sig.sign_object(receipt_key, sig.RECEIPT, _receipt_body(receipt_key, record, received_at, None, None))
+
+
+def receipt_text(receipt_key: Ed25519PrivateKey, record: dict[str, Any], received_at: str, *,
+                 record_sha256: str, receipt_key_id: str) -> str:
+    """C(build_receipt(...)) for ingest, which already has the hash and key id and stores the text."""
+    return sig.sign_to_text(receipt_key, sig.RECEIPT,
+                            _receipt_body(receipt_key, record, received_at, record_sha256, receipt_key_id))
 
 
 def receipt_problem(receipt: Any, record: dict[str, Any], receipt_public: Ed25519PublicKey) -> str | None:

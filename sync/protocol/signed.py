@@ -31,6 +31,18 @@ def sign_object(key: Ed25519PrivateKey, domain: str, signed: dict[str, Any]) -> 
     return {"signed": signed, "sig": b64u_encode(key.sign(signing_input(domain, signed)))}
 
 
+def signed_text(signature: str, signing: bytes) -> str:
+    """C({"signed": O, "sig": signature}) from a signing input D‖"\n"‖C(O) already made: the keys
+    sort "sig" < "signed" and b64u needs no escaping, so no second encoding of O is needed."""
+    return '{"sig":"' + signature + '","signed":' + signing[signing.index(b"\n") + 1:].decode("utf-8") + "}"
+
+
+def sign_to_text(key: Ed25519PrivateKey, domain: str, signed: dict[str, Any]) -> str:
+    """C(sign_object(key, domain, signed)), encoding `signed` once."""
+    signing = signing_input(domain, signed)
+    return signed_text(b64u_encode(key.sign(signing)), signing)
+
+
 def is_signed_shape(obj: Any) -> bool:
     """Exactly `{signed: object, sig: b64u of 64 bytes}`."""
     if not isinstance(obj, dict) or set(obj) != {"signed", "sig"} or not isinstance(obj["signed"], dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def format_time(when: dt.datetime) -> str:
@@ -21,7 +21,10 @@ def parse_time(text: object) -> dt.datetime:
     """Parse strictly (real calendar date, no leap second); raises ValueError."""
     if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise ValueError("not a time YYYY-MM-DDTHH:MM:SS.sssZ")
-    return dt.datetime.strptime(text[:-1] + "000", "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    # The constructor checks the calendar (and refuses second 60) at a tenth of strptime's cost,
+    # which ingest pays per record.
+    return dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                       int(text[17:19]), int(text[20:23]) * 1000, tzinfo=dt.timezone.utc)
 
 
 def is_time(text: object) -> bool:

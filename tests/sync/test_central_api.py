@@ -122,11 +122,30 @@ def test_record_accepted_replayed_and_conflicting(central):
 def test_batch_sees_earlier_records_and_keeps_order(central):
     device = enrolled(central)
     a, b = device.record(), device.record()
-    results = device.post_records([a, b, a, "junk"]).json()["results"]
+    answer = device.post_records([a, b, a, "junk"])
+    assert answer.content == canonical(answer.json())  # the answer is assembled from texts: still C(x)
+    results = answer.json()["results"]
     assert [x["status"] for x in results] == [201, 201, 200, 400]
     assert [x["index"] for x in results] == [0, 1, 2, 3]
     assert results[0]["receipt"] == results[2]["receipt"]
     assert results[3] == {"index": 3, "record_id": None, "status": 400, "error": "invalid_record"}
+
+
+def test_racing_uploads_of_one_batch_store_it_once(central):
+    """Two connections send the same batch at once (a kiosk retrying while its first try is still in
+    flight): one bulk insert wins, the other hits the unique keys, retries, and answers 200 with the
+    winner's receipts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    device = enrolled(central)
+    for _ in range(5):
+        batch = [device.record() for _ in range(40)]
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda _: device.post_records(batch).json()["results"], range(2)))
+        for first, second in zip(*answers):  # each record: stored by exactly one, replayed by the other
+            assert sorted((first["status"], second["status"])) == [200, 201]
+            assert canonical(first["receipt"]) == canonical(second["receipt"])
+    assert central.central.repo.count_records() == 200
 
 
 def test_record_rules_in_order(central):

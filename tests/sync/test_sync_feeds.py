@@ -1,10 +1,15 @@
 """Kiosk feed client (SYNC.md §7) against a real central (uvicorn, SQLite): adoption, job index swap,
-staleness in heartbeats, key rotation chain, and each refusal (expired, rolled back, equivocating,
-wrongly signed, unknown key, wrong name, malformed, bad content) keeping the last good snapshot."""
+staleness in heartbeats, key rotation chain, each refusal (expired, rolled back, equivocating,
+wrongly signed, unknown key, wrong name, malformed, bad content) keeping the last good snapshot, and
+the job index rebuilt from the adopted snapshot after an upgrade (old schema, missing, damaged)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import logging
+import sqlite3
 import time
 from pathlib import Path
 
@@ -12,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import start_central
-from kiosk.jobs.index import JobIndex
+from kiosk.jobs.index import Filters, JobIndex, index_is_current
 from kiosk.jobs.samplegen import snapshot as job_snapshot
 from sync.central.feeds import publish, rotate_feed_key
 from sync.enrollment import load_enrollment
@@ -205,3 +210,133 @@ def test_network_path_refuses_and_keeps_serving(central, kiosk):
         assert FeedClient(kiosk).current("policy").content == {"packs": ["a"]}
     finally:
         runner.close()
+
+
+# ----------------------------------------------------------------- job index after an upgrade
+
+def old_schema_index(path: Path) -> bytes:
+    """A job index as an older release wrote it (schema 1: a column per field); returns its bytes."""
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '1'), ('feed_version', '1');
+        CREATE TABLE postings (rank INTEGER PRIMARY KEY, id TEXT, title TEXT);
+        INSERT INTO postings VALUES (1, 'OLD-1', 'old');
+    """)
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def adopt_jobs(central, kiosk: Path, *, version: int = 1, expires_in: float = 3600) -> FeedClient:
+    feeds = FeedClient(kiosk)
+    snap = signed_snapshot(central.central.keyring.keys.feed, version=version, expires_in=expires_in)
+    assert feeds.offer("jobs", snap, load_enrollment(kiosk), now=time.time())[1] == "adopted"
+    return feeds
+
+
+def assert_searchable(index: Path, snapshot_file: Path) -> None:
+    first = JOBS["postings"][0]
+    with JobIndex(index) as jobs:
+        assert jobs.meta["postings"] == str(len(JOBS["postings"]))
+        assert jobs.meta["feed_sha256"] == hashlib.sha256(snapshot_file.read_bytes()).hexdigest()
+        hits = jobs.search(first["title"], Filters(on=dt.date.fromisoformat(first["posted_on"])))
+        assert first["id"] in [h.posting.id for h in hits]
+
+
+def test_old_schema_index_is_rebuilt_from_the_adopted_snapshot_on_the_next_pass(central, kiosk):
+    feeds = adopt_jobs(central, kiosk)
+    index, snapshot_file = kiosk.parent / "jobs.sqlite", kiosk / "feeds" / "jobs.snapshot"
+    snapshot_before, status_before = snapshot_file.read_bytes(), feeds.status()
+    old_schema_index(index)  # the file an older release left behind
+    assert not index_is_current(index)
+    runner = SyncRunner(kiosk)
+    try:
+        result = runner.run_pass()  # central has nothing newer: only the rebuild brings job search back
+        assert result.job_index == "rebuilt" and result.feeds == {} and result.error is None
+        assert_searchable(index, snapshot_file)
+        assert runner.run_pass().job_index == "current"
+    finally:
+        runner.close()
+    # nothing was adopted anew: same snapshot, same version, no status change
+    assert snapshot_file.read_bytes() == snapshot_before and feeds.status() == status_before
+    assert FeedClient(kiosk).current("jobs").version == 1
+
+
+def test_rebuild_needs_no_central(central, kiosk):
+    adopt_jobs(central, kiosk)
+    old_schema_index(kiosk.parent / "jobs.sqlite")
+    central.stop()  # an upgraded kiosk that comes back offline
+    runner = SyncRunner(kiosk, timeout_s=2)
+    try:
+        result = runner.run_pass()
+        assert result.error is not None and result.job_index == "rebuilt"
+    finally:
+        runner.close()
+    assert_searchable(kiosk.parent / "jobs.sqlite", kiosk / "feeds" / "jobs.snapshot")
+
+
+def test_missing_index_is_rebuilt_and_expired_snapshot_too(central, kiosk):
+    feeds = adopt_jobs(central, kiosk, expires_in=1)
+    index = kiosk.parent / "jobs.sqlite"
+    index.unlink()
+    time.sleep(1.1)  # expired: still the snapshot the kiosk serves (marked stale), so still indexed
+    assert feeds.current("jobs").stale(time.time())
+    assert FeedClient(kiosk).ensure_job_index() == "rebuilt"
+    assert_searchable(index, kiosk / "feeds" / "jobs.snapshot")
+
+
+def test_current_index_is_left_alone(central, kiosk):
+    """Only an unsearchable index is rebuilt: an index newer than the snapshot record (a crash
+    between the swap and the snapshot write, or `estation jobs import`) is kept."""
+    feeds = adopt_jobs(central, kiosk)
+    index = kiosk.parent / "jobs.sqlite"
+    before = index.stat()
+    assert feeds.ensure_job_index() == "current"
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_nothing_adopted_means_nothing_built(kiosk):
+    feeds = FeedClient(kiosk)
+    assert feeds.ensure_job_index() == "no_snapshot"
+    assert not (kiosk.parent / "jobs.sqlite").exists()
+    old = old_schema_index(kiosk.parent / "jobs.sqlite")
+    assert feeds.ensure_job_index() == "no_snapshot"
+    assert (kiosk.parent / "jobs.sqlite").read_bytes() == old
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda raw: raw[: len(raw) // 2], id="truncated"),
+    pytest.param(lambda raw: b"\x00" * 64, id="zeros"),
+    pytest.param(lambda raw: json.dumps({"signed": {"name": "jobs", "version": 1,
+                                                     "content": {"postings": [{"id": 1}]}}}).encode(),
+                 id="not-a-job-feed"),
+    pytest.param(lambda raw: json.dumps({"signed": {**json.loads(raw)["signed"], "name": "policy"},
+                                         "sig": "x"}).encode(), id="other-feed"),
+])
+def test_damaged_snapshot_is_a_clear_error_and_keeps_the_index(central, kiosk, caplog, damage):
+    adopt_jobs(central, kiosk)
+    index, snapshot_file = kiosk.parent / "jobs.sqlite", kiosk / "feeds" / "jobs.snapshot"
+    snapshot_file.write_bytes(damage(snapshot_file.read_bytes()))
+    old = old_schema_index(index)
+    inode = index.stat().st_ino
+    feeds = FeedClient(kiosk)
+    with caplog.at_level(logging.INFO, logger="estation.sync.feeds"):
+        assert feeds.ensure_job_index() == "damaged_snapshot"
+        assert feeds.ensure_job_index() == "damaged_snapshot"  # same files: not retried, not re-logged
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "job index not rebuilt" in errors[0].getMessage()
+    assert str(snapshot_file) in errors[0].problem
+    assert index.read_bytes() == old and index.stat().st_ino == inode  # existing index untouched
+    assert sorted(p.name for p in index.parent.iterdir()) == ["jobs.sqlite", "sync"]  # no temp file left
+    # the sync pass reports it and carries on; once a good snapshot is adopted again the index is back
+    runner = SyncRunner(kiosk)
+    try:
+        result = runner.run_pass()
+        assert result.job_index == "damaged_snapshot" and result.error is None
+    finally:
+        runner.close()
+    adopt_jobs(central, kiosk, version=2)  # the damaged file is no baseline: current() sees nothing
+    assert FeedClient(kiosk).ensure_job_index() == "current"
+    assert_searchable(index, snapshot_file)

@@ -16,7 +16,7 @@ from sync.protocol import signed as sig
 from sync.protocol.b64u import b64u_decode, b64u_encode
 from sync.protocol.jsonprofile import ProfileViolation, canonical, parse_profile
 from sync.protocol.keys import device_id_of, ed25519_key_problem, key_id, raw_public
-from sync.protocol.records import (build_receipt, build_record, receipt_problem, record_hash, record_info,
+from sync.protocol.records import (build_receipt, build_record, receipt_problem, receipt_text, record_hash, record_info,
                                    record_shape_problem, RecordTooLarge)
 from sync.protocol.request_auth import parse_auth_headers, sign_request
 from sync.protocol.sealing import open_payload, payload_info
@@ -150,6 +150,54 @@ def test_canonical_round_trips_and_is_stable(value):
     assert canonical(parse_profile(raw)) == raw
 
 
+def _reference_profile(raw: bytes):
+    """The profile spelled out slowly: every object, every string, every depth checked."""
+    def pairs(items):
+        keys = [k for k, _ in items]
+        if len(set(keys)) != len(keys) or not all(k.isascii() for k in keys):
+            raise ValueError("key")
+        return dict(items)
+
+    def walk(value, depth):
+        if isinstance(value, str):
+            value.encode("utf-8")
+        elif isinstance(value, (list, dict)):
+            if depth > 32:
+                raise ValueError("depth")
+            for child in (value.values() if isinstance(value, dict) else value):
+                walk(child, depth + 1)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+            raise ValueError("int")
+
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("bom")
+    value = json.loads(raw.decode("utf-8"), object_pairs_hook=pairs,
+                       parse_float=lambda t: (_ for _ in ()).throw(ValueError("float")),
+                       parse_constant=lambda t: (_ for _ in ()).throw(ValueError("constant")))
+    walk(value, 1)
+    return value
+
+
+json_fragments = st.sampled_from(['{', '}', '[', ']', ',', ':', '"a"', '"b"', '"é"', '"\\ud800"', '"\\udc00x"',
+                                  '"\\ud83d\\ude00"', '"\\\\ud800"', '1', '-9007199254740992', '1.5', 'true',
+                                  'null', '"\\u00e9"', ' '])
+
+
+@given(st.lists(json_fragments, max_size=40) | st.builds(lambda n, inner: "[" * n + inner + "]" * n,
+                                                        st.integers(25, 40), json_fragments))
+def test_profile_parser_agrees_with_the_slow_reference(parts):
+    raw = ("".join(parts) if isinstance(parts, list) else parts).encode("utf-8")
+    try:
+        expected = ("ok", _reference_profile(raw))
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        expected = ("refused", None)
+    try:
+        got = ("ok", parse_profile(raw))
+    except ProfileViolation:
+        got = ("refused", None)
+    assert got == expected
+
+
 def test_canonical_matches_jcs_examples():
     assert canonical({"b": 1, "a": [True, None, "é\u2028"], "c": {"z": -0, "y": "\n"}}) == \
         '{"a":[true,null,"é\u2028"],"b":1,"c":{"y":"\\n","z":0}}'.encode()
@@ -217,5 +265,53 @@ def test_time_is_strict(text):
         parse_time(text)
 
 
+def test_time_refuses_non_ascii_digits():
+    with pytest.raises(ValueError):
+        parse_time("２０２５-01-01T00:00:00.000Z")
+    with pytest.raises(ValueError):
+        parse_time("0000-01-01T00:00:00.000Z")
+
+
+@given(st.from_regex(r"[0-9]{4}-[0-3][0-9]-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]\.[0-9]{3}Z", fullmatch=True))
+def test_time_parser_agrees_with_strptime(text):
+    import datetime as dt
+    try:
+        expected = dt.datetime.strptime(text[:-1] + "000", "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        expected = None
+    if expected is None or expected.second == 60 or expected.year == 0:
+        with pytest.raises(ValueError):
+            parse_time(text)
+    else:
+        assert parse_time(text) == expected
+
+
 def test_sig_bytes_are_standard_base64url():
     assert base64.urlsafe_b64decode(V.RECORD_SIG + "==") == b64u_decode(V.RECORD_SIG)
+
+
+@given(st.binary(max_size=40), st.integers(0, 63))
+def test_b64u_refuses_every_other_last_character(data, digit):
+    text = b64u_encode(data)
+    if not text:
+        return
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    other = text[:-1] + alphabet[digit]
+    if other == text:
+        assert b64u_decode(other) == data
+    else:
+        try:
+            decoded = b64u_decode(other)
+        except ValueError:
+            return
+        assert decoded != data and b64u_encode(decoded) == other
+
+
+@given(profile_values.filter(lambda v: isinstance(v, dict)))
+def test_signed_text_is_the_canonical_signed_object(value):
+    key = Ed25519PrivateKey.generate()
+    for domain in sig.DOMAINS:
+        assert sig.sign_to_text(key, domain, value).encode("utf-8") == canonical(sig.sign_object(key, domain, value))
+    assert receipt_text(RECEIPT, vector_record(), V.RECEIVED_AT, record_sha256=V.RECORD_H,
+                        receipt_key_id=key_id(raw_public(RECEIPT))).encode("utf-8") == \
+        canonical(build_receipt(RECEIPT, vector_record(), V.RECEIVED_AT))

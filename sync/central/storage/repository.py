@@ -19,10 +19,6 @@ HEARTBEAT_HISTORY_S = 7 * 86400
 CONFLICT_RETRIES = 5
 
 
-def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
-
-
 @dataclass(frozen=True)
 class DeviceRow:
     device_id: str
@@ -82,14 +78,22 @@ class Repository:
                     def execute(query: str, params: Sequence[Any] = ()) -> Any:
                         return conn.execute(self.engine.sql(query), tuple(params))
 
-                    def execute_many(query: str, rows: list[Sequence[Any]]) -> None:
-                        conn.cursor().executemany(self.engine.sql(query), rows)
-                    execute.many = execute_many  # type: ignore[attr-defined]
+                    def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+                        self.engine.insert_rows(conn, table, columns, rows)
+                    execute.insert_rows = insert_rows  # type: ignore[attr-defined]
                     return work(execute)
             except Conflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise StorageUnavailable("too many concurrent conflicts") from None
         raise AssertionError("unreachable")
+
+    def _single(self, query: str, params: Sequence[Any] = (), *, fetch: str = "one") -> Any:
+        """One statement on its own, in autocommit: the row ("one"), rows ("all") or rowcount."""
+        with self.engine.statement() as conn:
+            cursor = conn.execute(self.engine.sql(query), tuple(params))
+            if fetch == "one":
+                return cursor.fetchone()
+            return cursor.fetchall() if fetch == "all" else cursor.rowcount
 
     def migrate(self) -> None:
         def work(ex):
@@ -178,8 +182,7 @@ class Repository:
     # ------------------------------------------------------------- devices
 
     def device(self, *, device_id: str) -> DeviceRow | None:
-        return self._run(lambda ex: _device(ex(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?",
-                                               (device_id,)).fetchone()))
+        return _device(self._single(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?", (device_id,)))
 
     def devices(self) -> list[DeviceRow]:
         rows = self._run(lambda ex: ex(f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY device_id").fetchall())
@@ -214,12 +217,9 @@ class Repository:
 
     def use_nonce(self, *, device_id: str, nonce: str, now: float) -> bool:
         """False when (device, nonce) was seen in the last 600 s; shared by all workers via the DB."""
-        def work(ex):
-            cursor = ex("INSERT INTO nonces (device_id, nonce, seen) VALUES (?, ?, ?) "
-                        "ON CONFLICT (device_id, nonce) DO UPDATE SET seen = excluded.seen "
-                        "WHERE nonces.seen < ?", (device_id, nonce, now, now - NONCE_TTL_S))
-            return cursor.rowcount == 1
-        return self._run(work)
+        return self._single("INSERT INTO nonces (device_id, nonce, seen) VALUES (?, ?, ?) "
+                            "ON CONFLICT (device_id, nonce) DO UPDATE SET seen = excluded.seen "
+                            "WHERE nonces.seen < ?", (device_id, nonce, now, now - NONCE_TTL_S), fetch="rowcount") == 1
 
     def prune(self, *, now: float) -> None:
         def work(ex):
@@ -233,21 +233,22 @@ class Repository:
                make_receipt: Callable[[IngestItem], str]) -> list[IngestOutcome]:
         """Rules 4, 5, 6, 7 of SYNC.md §5, in order, in one transaction (committed before return)."""
         def work(ex):
-            # Two look-ups for the whole batch, then the rules in memory, then one bulk insert:
-            # per-record round trips made PostgreSQL ingest latency-bound.  A concurrent
-            # insert of the same id/seq makes the bulk insert fail → Conflict → the whole
-            # transaction is retried and then sees it.
+            # One look-up for the whole batch, then the rules in memory, then one bulk insert:
+            # per-record round trips made PostgreSQL ingest latency-bound.  One statement is one
+            # snapshot: look-ups by id and by seq in two statements could straddle a racing commit
+            # of this very batch (READ COMMITTED) and call it a seq conflict.  A concurrent insert
+            # of the same id/seq makes the bulk insert fail → Conflict → the whole transaction is
+            # retried and then sees it.  (≤ 500 ids + 500 seqs: inside both engines' parameter limits.)
             stored: dict[str, tuple[str, str]] = {}
             seqs: dict[int, str] = {}
-            for chunk in _chunks([i.record_id for i in items]):
-                marks = ",".join("?" * len(chunk))
-                for rid, sha, receipt in ex(f"SELECT record_id, record_sha256, receipt FROM records "
-                                            f"WHERE record_id IN ({marks})", chunk).fetchall():
-                    stored[rid] = (sha, receipt)
-            for chunk in _chunks([i.seq for i in items]):
-                marks = ",".join("?" * len(chunk))
-                for seq, rid in ex(f"SELECT seq, record_id FROM records WHERE device_id = ? AND seq IN ({marks})",
-                                   (device_id, *chunk)).fetchall():
+            ids, numbers = [i.record_id for i in items], [i.seq for i in items]
+            for rid, seq, sha, receipt, mine in ex(
+                    f"SELECT record_id, seq, record_sha256, receipt, device_id = ? FROM records "
+                    f"WHERE record_id IN ({','.join('?' * len(ids))}) "
+                    f"OR (device_id = ? AND seq IN ({','.join('?' * len(numbers))}))",
+                    (device_id, *ids, device_id, *numbers)).fetchall():
+                stored[rid] = (sha, receipt)
+                if mine:
                     seqs[int(seq)] = rid
             outcomes, rows = [], []
             for item in items:
@@ -274,8 +275,8 @@ class Repository:
                 seqs[item.seq] = item.record_id
                 outcomes.append(IngestOutcome(item.index, 201, receipt_text=receipt))
             if rows:
-                ex.many("INSERT INTO records (record_id, device_id, seq, kind, record_sha256, record, received_at, "
-                        "receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                ex.insert_rows("records", ("record_id", "device_id", "seq", "kind", "record_sha256", "record",
+                                           "received_at", "receipt"), rows)
             return outcomes
         return self._run(work)
 
