@@ -76,6 +76,12 @@ def build_parser() -> _Parser:
     revoke.add_argument("--reason", default=None)
     revoke.set_defaults(handler=cmd_revoke)
 
+    receipt = sub.add_parser("receipt", help="receipt tokens").add_subparsers(dest="receipt_command", required=True)
+    check = with_db(receipt.add_parser("check", help="check a resident's receipt token (ES1:...): signed by one "
+                                                    "of our kiosks? record arrived? exit 1 when not genuine"))
+    check.add_argument("token")
+    check.set_defaults(handler=cmd_receipt_check)
+
     feeds = sub.add_parser("feeds", help="feed snapshots").add_subparsers(
         dest="feeds_command", metavar="ACTION", parser_class=_Parser, required=True)
     pub = with_db(feeds.add_parser("publish", help="publish a new version of a feed"))
@@ -151,6 +157,14 @@ def cmd_revoke(args: argparse.Namespace) -> int:
         raise UsageError(f"no such device: {args.device_id}")
     print(f"revoked {args.device_id}")
     return 0
+
+
+def cmd_receipt_check(args: argparse.Namespace) -> int:
+    from sync.central.receipt_tokens import check_receipt_token
+
+    result = check_receipt_token(_central(args), args.token)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result["valid"] else 1
 
 
 def cmd_feeds_publish(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ th{background:#263238;color:#fff;font-weight:600} td.num{text-align:right;font-v
 .st-online{background:#2e7d32} .st-late{background:#c62828} .st-offline{background:#212121}
 .st-revoked{background:#757575;text-decoration:line-through} .st-never_seen{background:#9e9e9e}
 tr.late{background:#ffebee} tr.offline{background:#eeeeee}
-.bad{color:#b71c1c;font-weight:700} .warn{color:#e65100;font-weight:600} .muted{color:#888}
+.bad{color:#b71c1c;font-weight:700} .ok{color:#1b5e20;font-weight:700} .warn{color:#e65100;font-weight:600} .muted{color:#888}
 .id{font-family:monospace;font-size:12px;color:#555}
 form.login{max-width:420px;margin-top:24px} input[type=password]{width:100%;padding:8px;font-size:16px}
 button{margin-top:8px;padding:8px 16px;font-size:15px}
@@ -184,6 +184,7 @@ def render_dashboard(central: Central, *, status: str | None = None, problem: st
         '<tr><td colspan="12" class="muted">no kiosk matches</td></tr>'
     body = (f"<h1>e-Station fleet</h1><div class=\"meta\">{_e(format_unix(now))} · heartbeat interval "
             f"{central.settings.heartbeat_interval_s} s · online ≤ 1.5×, late ≤ 5×, then offline · "
+            '<a href="/dashboard/receipt">check a receipt</a> · '
             f'<form method="post" action="/dashboard/logout" style="display:inline"><button>log out</button>'
             f"</form></div><nav>{''.join(nav)}</nav>"
             f'<table id="fleet"><thead>{header}</thead><tbody>{body_rows}</tbody></table>')
@@ -199,3 +200,34 @@ def render_login(message: str = "") -> str:
             '<input id="token" name="token" type="password" autocomplete="off" required>'
             '<br><button type="submit">Log in</button></form>')
     return _page("e-Station fleet: log in", body)
+
+
+def _receipt_verdict(result: dict[str, Any]) -> str:
+    if not result["valid"]:
+        return (f'<p id="verdict" class="bad" data-valid="false">not genuine: {_e(result["reason"])}</p>'
+                f'<p class="muted">{_e(result.get("detail", ""))}</p>')
+    claims, device, record = result["claims"], result["device"], result["record"]
+    if not record["stored"]:
+        arrived = "not arrived yet (the kiosk may still be offline; it sends the record when it can)"
+    elif record["matches"]:
+        arrived = f"arrived {record['received_at']}"
+    else:
+        arrived = "a record with this id arrived, but its kiosk, kind or seq differ from the receipt"
+    revoked = " (this kiosk is now revoked)" if device["revoked"] else ""
+    rows = [("record", claims["r"]), ("kind", claims["k"]), ("policy pack", claims["p"]), ("date", claims["d"]),
+            ("kiosk", f"{device['label'] or device['device_id']}{revoked}"), ("seq", claims["s"]),
+            ("at central", arrived)]
+    table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return (f'<p id="verdict" class="ok" data-valid="true" data-stored="{str(record["stored"]).lower()}">'
+            f"genuine: signed by one of our kiosks</p><table>{table}</table>")
+
+
+def render_receipt_check(token: str = "", result: dict[str, Any] | None = None) -> str:
+    """The officer's page: paste (or scan into) the token from a resident's receipt QR."""
+    verdict = "" if result is None else _receipt_verdict(result)
+    body = ('<h1>Check a receipt</h1><div class="meta"><a href="/dashboard">fleet</a></div>'
+            '<form method="get" action="/dashboard/receipt"><label for="receipt-token">Token from the receipt QR '
+            '(ES1:…)</label><br>'
+            f'<input id="receipt-token" name="token" size="80" autocomplete="off" value="{_e(token)}" required>'
+            '<button type="submit">Check</button></form>' + verdict)
+    return _page("e-Station: check a receipt", body)

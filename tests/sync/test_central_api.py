@@ -336,3 +336,48 @@ def test_feed_publish_fetch_etag_and_rotation(central):
     data = sig.signing_input(sig.FEED_KEY, link["signed"])
     old_public.verify(b64u_decode(link["sig"]), data)
     new_public.verify(b64u_decode(link["sig_new"]), data)
+
+
+# ------------------------------------------------------------------ receipt tokens (kiosk/receipts.py)
+
+def _receipt_token(device, record, *, signer_key=None) -> str:
+    from kiosk.ports import RecordDraft
+    from kiosk.receipts import make_receipt
+    from sync.identity import DeviceIdentity
+
+    key = signer_key or device.key  # a forger names our kiosk but signs with its own key
+    signer = DeviceIdentity(key, raw_public(key), device.device_id)
+    s = record["signed"]
+    draft = RecordDraft(s["record_id"], s["kind"], 1, s["created_at"], {})
+    return make_receipt(draft, seq=s["seq"], pack="xuchang", signer=signer).token
+
+
+def test_central_checks_a_residents_receipt_token(central):
+    device = enrolled(central)
+    record = device.record(kind="jobseeker_registration")
+    token = _receipt_token(device, record)
+    ops = operator_headers(central)
+
+    def check(value, headers=ops):
+        return device.http.post("/v1/receipt-tokens/check", json={"token": value}, headers=headers)
+
+    assert check(token, headers={}).status_code == 401
+    before = check(token).json()
+    assert before["valid"] and before["record"] == {"stored": False}  # kiosk not synced yet: still genuine
+    assert before["claims"]["r"] == record["signed"]["record_id"] and before["claims"]["p"] == "xuchang"
+    assert device.post_records([record]).status_code == 200
+    after = check(token).json()
+    assert after["valid"] and after["record"]["stored"] and after["record"]["matches"]
+    assert after["device"] == {"device_id": device.device_id, "label": "", "revoked": False}
+
+    forged = _receipt_token(device, record, signer_key=Ed25519PrivateKey.generate())
+    assert check(forged).json()["reason"] == "bad_signature"
+    stranger = Device(central.url)
+    stranger.record_public = device.record_public
+    assert check(_receipt_token(stranger, stranger.record())).json()["reason"] == "unknown_device"
+    damaged = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    assert check(damaged).json()["valid"] is False
+    for junk in ("", "ES1:", "hello", "ES1:" + "9" * 600):
+        answer = check(junk)
+        assert answer.status_code == 200 and answer.json()["reason"] == "not_a_token"
+    assert check(123).status_code == 400

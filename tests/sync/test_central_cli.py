@@ -93,3 +93,32 @@ def test_backoff_doubles_with_jitter_up_to_the_cap():
     assert len({round(d, 6) for d in delays[9:]}) == 3  # jitter: capped delays still differ
     backoff.reset()
     assert backoff.next_delay() <= 1
+
+
+def test_receipt_check_exit_codes(tmp_path, capsys):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.ports import RecordDraft
+    from kiosk.receipts import make_receipt
+    from sync.central.enrollment import enroll
+    from sync.central.service import Central
+    from sync.central.settings import Settings
+    from sync.identity import DeviceIdentity
+    from sync.protocol import signed as sig
+    from sync.protocol.b64u import b64u_encode
+
+    db = f"sqlite:///{tmp_path}/c.db"
+    central = Central(Settings(db_url=db))
+    identity = DeviceIdentity.from_key(Ed25519PrivateKey.generate())
+    token, _ = central.create_enroll_token()
+    assert enroll(central, sig.sign_object(identity.key, sig.ENROLL, {
+        "token": token, "device_key": b64u_encode(identity.public), "hardware_id": "hw",
+        "software_version": "0"}))[0] == 201
+    central.close()
+    draft = RecordDraft("01943e2a-5c00-7000-8000-000000000001", "unemployment_registration", 1,
+                        "2026-11-23T08:00:00.000Z", {})
+    receipt = make_receipt(draft, seq=1, pack="xuchang", signer=identity).token
+    code, out, _ = run(["receipt", "check", receipt, "--db", db], capsys)
+    assert code == 0 and json.loads(out)["claims"]["k"] == "unemployment_registration"
+    code, out, _ = run(["receipt", "check", "ES1:NOPE", "--db", db], capsys)
+    assert code == 1 and json.loads(out)["reason"] == "not_a_token"

@@ -151,3 +151,43 @@ def test_browser_login_read_table_late_turns_red_screenshot(central):
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_officer_checks_a_receipt_in_the_browser(central):
+    """An officer logs in, scans a resident's receipt QR into the form, and reads the verdict."""
+    from playwright import sync_api
+
+    from kiosk.ports import RecordDraft
+    from kiosk.receipts import make_receipt
+    from sync.identity import DeviceIdentity
+    from sync.protocol.keys import raw_public
+
+    device = kiosk(central, "许昌 e 站 07")
+    record = device.record(kind="unemployment_registration")
+    s = record["signed"]
+    signer = DeviceIdentity(device.key, raw_public(device.key), device.device_id)
+    token = make_receipt(RecordDraft(s["record_id"], s["kind"], 1, s["created_at"], {}), seq=s["seq"],
+                         pack="xuchang", signer=signer).token
+    assert device.post_records([record]).status_code == 200
+    operator_token = central.central.create_operator_token()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page()
+            assert page.goto(central.url + "/dashboard/receipt").status == 401  # no token, no check
+            page.fill("#token", operator_token)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#fleet")
+            page.click("text=check a receipt")
+            page.fill("#receipt-token", token)
+            page.click("form button[type=submit]")
+            verdict = page.locator("#verdict")
+            assert verdict.get_attribute("data-valid") == "true" and verdict.get_attribute("data-stored") == "true"
+            assert "许昌 e 站 07" in page.content() and s["record_id"] in page.content()
+            page.screenshot(path=str(SCREENSHOT.parent / "central-receipt-check.png"), full_page=True)
+            page.fill("#receipt-token", token[:-4] + "AAAA")
+            page.click("form button[type=submit]")
+            assert page.locator("#verdict").get_attribute("data-valid") == "false"
+            assert "<script>" not in page.content()
+        finally:
+            browser.close()

@@ -25,7 +25,8 @@ from sync_helpers import Device
 
 OPERATIONS = ["POST /v1/enroll", "POST /v1/records", "POST /v1/heartbeats", "GET /v1/keys", "GET /v1/devices",
               "GET /v1/devices/{device_id}", "POST /v1/devices/{device_id}/revoke", "POST /v1/enroll-tokens",
-              "GET /v1/feeds/{name}", "PUT /v1/feeds/{name}", "GET /v1/feed-keys", "GET /healthz", "GET /metrics"]
+              "GET /v1/feeds/{name}", "PUT /v1/feeds/{name}", "GET /v1/feed-keys", "POST /v1/receipt-tokens/check",
+              "GET /healthz", "GET /metrics"]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.central.api.http import error_response
-from sync.central.api.routes import dashboard, devices, enroll, feeds, health, heartbeats, keys, records
+from sync.central.api.routes import dashboard, devices, enroll, feeds, health, heartbeats, keys, receipts, records
 from sync.central.errors import ApiError
 from sync.central.service import Central
 from sync.central.settings import Settings
@@ -22,7 +22,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large
 def create_app(central: Central) -> FastAPI:
     app = FastAPI(title="e-Station central", version="1", description="SYNC.md protocol v1")
     app.state.central = central
-    for module in (enroll, records, heartbeats, keys, devices, feeds, health, dashboard):
+    for module in (enroll, records, heartbeats, keys, devices, feeds, receipts, health, dashboard):
         app.include_router(module.router)
 
     @app.exception_handler(ApiError)

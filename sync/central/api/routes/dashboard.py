@@ -1,4 +1,5 @@
-"""Fleet dashboard routes: GET /dashboard (operator token as Bearer header or cookie),
+"""Fleet dashboard routes: GET /dashboard and GET /dashboard/receipt (a resident's receipt token
+checked; operator token as Bearer header or cookie),
 POST /dashboard/login (form with the token → HttpOnly cookie), POST /dashboard/logout.
 
 Without a valid token the answer is 401 with the login form and no fleet data.
@@ -14,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sync.central.api.http import SMALL_BODY, CentralDep, read_body
-from sync.central.dashboard import render_dashboard, render_login
+from sync.central.dashboard import render_dashboard, render_login, render_receipt_check
 from sync.central.errors import ApiError
+from sync.central.receipt_tokens import MAX_TOKEN_CHARS, check_receipt_token
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 COOKIE = "estation_operator"
@@ -37,17 +39,33 @@ def _is_operator(central, authorization: str | None) -> bool:
     return True
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, central: CentralDep) -> Response:
+async def _refused(request: Request, central) -> HTMLResponse | None:
+    """The login page unless the request carries an operator token (header or cookie)."""
     authorization = request.headers.get("authorization")
     cookie = request.cookies.get(COOKIE)
     if not authorization and cookie:
         authorization = f"Bearer {cookie}"
     if not await run_in_threadpool(_is_operator, central, authorization):
         return _login_page("token not accepted" if authorization else "")
+    return None
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, central: CentralDep) -> Response:
+    if refused := await _refused(request, central):
+        return refused
     status, problem = request.query_params.get("status"), request.query_params.get("problem")
     page = await run_in_threadpool(render_dashboard, central, status=status, problem=problem)
     return HTMLResponse(page, headers=HEADERS)
+
+
+@router.get("/dashboard/receipt", response_class=HTMLResponse)
+async def receipt(request: Request, central: CentralDep) -> Response:
+    if refused := await _refused(request, central):
+        return refused
+    token = request.query_params.get("token", "").strip()
+    result = await run_in_threadpool(check_receipt_token, central, token) if token else None
+    return HTMLResponse(render_receipt_check(token[:MAX_TOKEN_CHARS], result), headers=HEADERS)
 
 
 @router.post("/dashboard/login")
