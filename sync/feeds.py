@@ -10,6 +10,16 @@ A refused snapshot changes nothing; an expired adopted one is still served, mark
 An index that is missing or that this software cannot search (its SCHEMA_VERSION changed in an
 upgrade) is rebuilt from the adopted `jobs` snapshot (`ensure_job_index`, every sync pass), without
 waiting for the next feed version.
+
+The `policy` feed carries one city pack as data (docs/sync.md "Policy feed content"):
+    {"pack": "<name>", "files": {"pack.toml": "<text>", "messages.toml": "<text>"}}
+No code: any other file name (hooks.py, any .py) is `bad_content`, and so is a pack whose installed
+namesake has hooks.py (a feed cannot carry them).  The content must load as a pack
+(kiosk.policy.pack.read_pack, hooks off).  The adopted pack is materialised for the UI process as
+    feeds/policy-pack                  symlink → policy-pack.v<version>.<random>/, swapped atomically
+    feeds/policy-pack.v<N>.<r>/feed.json      {"feed", "version", "pack", "snapshot_sha256"}
+    feeds/policy-pack.v<N>.<r>/<name>/        pack.toml, messages.toml
+before the snapshot is recorded as adopted (a crash in between: the same snapshot is adopted again).
 """
 
 from __future__ import annotations
@@ -18,6 +28,9 @@ import hashlib
 import json
 import logging
 import os
+import re
+import secrets
+import shutil
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,7 +39,7 @@ from typing import Any
 import httpx
 
 from sync.client import CentralClient
-from sync.durable import write_durably
+from sync.durable import fsync_dir, write_durably
 from sync.enrollment import Enrollment, save_enrollment
 from sync.protocol.b64u import b64u_decode, b64u_encode
 from sync.protocol.feeds import Decision, Stored, decide
@@ -37,6 +50,14 @@ log = logging.getLogger("estation.sync.feeds")
 FEEDS = ("jobs", "policy")
 SNAPSHOT_SUFFIX = ".snapshot"
 STATUS_FILE = "status.json"
+POLICY_PACK = "policy-pack"  # under feeds/: symlink to the materialised adopted policy pack
+POLICY_FILES = ("pack.toml", "messages.toml")  # what a pack reads besides code (kiosk/policy/pack.py)
+PACK_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def policy_pack_dir(sync_dir: Path) -> Path:
+    """Where the UI process finds the adopted policy pack: <this>/<city>/pack.toml, <this>/feed.json."""
+    return sync_dir / "feeds" / POLICY_PACK
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,7 @@ class FeedClient:
         self.sync_dir = sync_dir
         self.jobs_index = jobs_index if jobs_index is not None else sync_dir.parent / "jobs.sqlite"
         self._index_failure: tuple[object, str] | None = None  # (files' identity, outcome) last refused
+        self._policy_failure: int | None = None  # adopted policy version that could not be materialised
 
     # ------------------------------------------------------------- what is served
 
@@ -181,6 +203,10 @@ class FeedClient:
             problem = self._swap_job_index(snapshot["signed"]["content"], raw)
             if problem:
                 return enrollment, self._refuse(name, Decision(False, "bad_content", problem), now)
+        elif name == "policy":
+            problem = self._swap_policy_pack(snapshot["signed"]["content"], snapshot["signed"]["version"], raw)
+            if problem:
+                return enrollment, self._refuse(name, Decision(False, "bad_content", problem), now)
         write_durably(self.dir, f"{name}{SNAPSHOT_SUFFIX}", raw)
         if decision.pinned_key != pinned:
             enrollment = replace(enrollment, feed_key=b64u_encode(decision.pinned_key))
@@ -200,6 +226,75 @@ class FeedClient:
             return f"jobs content is not a job feed: {exc.reason}"
         build_index(feed, self.jobs_index, feed_sha256=hashlib.sha256(raw).hexdigest())
         return None
+
+    # ------------------------------------------------------------- the policy pack
+
+    def _swap_policy_pack(self, content: Any, version: int, raw: bytes) -> str | None:
+        """Check a policy snapshot's content and materialise it; returns the problem, or None."""
+        staging = self.dir / f".{POLICY_PACK}.tmp-{secrets.token_hex(4)}"
+        try:
+            try:
+                name, files = policy_pack_files(content)
+            except ValueError as exc:
+                return f"policy content: {exc}"
+            pack_dir = staging / name
+            pack_dir.mkdir(parents=True, mode=0o700)
+            for file_name, text in files.items():
+                write_durably(pack_dir, file_name, text.encode("utf-8"))
+            fsync_dir(staging)
+            problem = _loads_as_pack(pack_dir, name)
+            if problem:
+                return problem
+            meta = {"feed": "policy", "version": version, "pack": name,
+                    "snapshot_sha256": hashlib.sha256(raw).hexdigest()}
+            write_durably(staging, "feed.json", json.dumps(meta, sort_keys=True).encode("utf-8"))
+            final = self.dir / f"{POLICY_PACK}.v{version}.{secrets.token_hex(4)}"
+            os.rename(staging, final)
+            link_tmp = self.dir / f".{POLICY_PACK}.link-{secrets.token_hex(4)}"
+            os.symlink(final.name, link_tmp)  # relative: the sync dir may be moved or mounted elsewhere
+            link = self.dir / POLICY_PACK
+            previous = os.readlink(link) if link.is_symlink() else None
+            os.replace(link_tmp, link)  # the atomic switch the UI process sees
+            fsync_dir(self.dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        # keep the pack just replaced (a UI process may be reading it right now), drop older ones and
+        # what an interrupted swap left behind
+        for old in [*self.dir.glob(f"{POLICY_PACK}.v*"), *self.dir.glob(f".{POLICY_PACK}.*")]:
+            if old.name in (final.name, previous):
+                continue
+            if old.is_symlink() or not old.is_dir():
+                old.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+        log.info("policy pack materialised", extra={"feed": "policy", "version": version, "pack": name})
+        return None
+
+    def ensure_policy_pack(self) -> str:
+        """Materialise the adopted `policy` snapshot again if feeds/policy-pack is missing or holds
+        another version (e.g. a policy feed adopted by software that did not materialise it yet).
+
+        Returns `current`, `rebuilt`, `no_snapshot` or `bad_content` (the adopted content is no pack:
+        adopted before this software checked it; nothing materialised, the installed pack is used).
+        """
+        adopted = self.current("policy")
+        if adopted is None:
+            return "no_snapshot"
+        try:
+            meta = json.loads((policy_pack_dir(self.sync_dir) / "feed.json").read_text(encoding="utf-8"))
+            if meta.get("version") == adopted.version and \
+                    meta.get("snapshot_sha256") == hashlib.sha256(adopted.snapshot_bytes).hexdigest():
+                return "current"
+        except (OSError, ValueError, AttributeError):
+            pass
+        problem = self._swap_policy_pack(adopted.content, adopted.version, adopted.snapshot_bytes)
+        if problem:
+            if self._policy_failure != adopted.version:  # logged once per adopted version
+                self._policy_failure = adopted.version
+                log.warning("adopted policy snapshot holds no usable pack; the installed pack stays in use",
+                            extra={"feed": "policy", "version": adopted.version, "problem": problem[:200]})
+            return "bad_content"
+        return "rebuilt"
 
     # ------------------------------------------------------------- the job index after an upgrade
 
@@ -273,3 +368,41 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def policy_pack_files(content: Any) -> tuple[str, dict[str, str]]:
+    """The pack name and files of a `policy` feed's content; ValueError says what is wrong."""
+    if not isinstance(content, dict) or set(content) != {"pack", "files"}:
+        raise ValueError('expected exactly {"pack": NAME, "files": {FILE: TEXT}}')
+    name, files = content["pack"], content["files"]
+    if not isinstance(name, str) or not PACK_NAME.fullmatch(name):
+        raise ValueError(f"pack name {str(name)[:40]!r} is not [a-z][a-z0-9_]{{0,31}}")
+    if not isinstance(files, dict):
+        raise ValueError("files is not an object")
+    for file_name, text in files.items():
+        if file_name.endswith(".py") or file_name == "__pycache__":
+            raise ValueError(f"{file_name[:40]!r}: code is not accepted in a policy feed, data files only")
+        if file_name not in POLICY_FILES:
+            raise ValueError(f"unknown file {file_name[:40]!r} (a pack is {', '.join(POLICY_FILES)})")
+        if not isinstance(text, str):
+            raise ValueError(f"{file_name} is not text")
+    if "pack.toml" not in files:
+        raise ValueError("pack.toml missing")
+    from kiosk.policy.pack import PACKS_DIR
+
+    if (PACKS_DIR / name / "hooks.py").exists():
+        raise ValueError(f"the installed pack {name!r} has hooks.py (code), which a feed cannot carry: "
+                         "update it with the software")
+    return name, files
+
+
+def _loads_as_pack(pack_dir: Path, name: str) -> str | None:
+    from kiosk.policy.pack import read_pack
+
+    try:
+        pack = read_pack(pack_dir, hooks=False)
+    except Exception as exc:  # noqa: BLE001 - any failure of foreign content is a refusal, not a crash
+        return f"policy pack {name!r} does not load: {exc}"[:200]
+    if pack.name != name:
+        return f"policy content names pack {name!r} but its pack.toml says {pack.name!r}"
+    return None

@@ -61,9 +61,11 @@ class SyncRunner:
 
     def run_pass(self, *, heartbeat: bool = True) -> PassResult:
         summary, beat_ok, error, feeds = UploadSummary(), False, None, {}
-        # First, and offline too: after an upgrade the index may be of an older schema (or gone);
-        # rebuild it from the adopted jobs snapshot rather than wait for central's next version.
+        # First, and offline too: after an upgrade the index may be of an older schema (or gone) and
+        # the policy pack directory missing; rebuild both from the adopted snapshots rather than wait
+        # for central's next versions.
         job_index = self.feeds.ensure_job_index()
+        self.feeds.ensure_policy_pack()
         try:
             summary = self.uploader.upload_once()
             if heartbeat:

@@ -73,6 +73,7 @@ class DemoStation:
         from kiosk.cli.localcentral import start_local_central
         from kiosk.cli.peripherals import StationDevices
         from kiosk.cli.station import build_session
+        from sync.feeds import policy_pack_dir
         from sync.identity import load_identity
         from sync.outbox import Outbox
 
@@ -84,7 +85,8 @@ class DemoStation:
         self.identity = load_identity(self.sync_dir / "device.key")
         self.outbox = Outbox(self.sync_dir, self.identity, enrollment)
         self.session = build_session(city=self.city, station_id="ws-demo", sink=self.outbox, signer=self.identity,
-                                     jobs_index=self.jobs_index, lang=self.lang)
+                                     jobs_index=self.jobs_index, lang=self.lang,
+                                     policy_dir=policy_pack_dir(self.sync_dir))
         self._sync_thread = threading.Thread(target=self._sync_loop, name="demo-sync", daemon=True)
         self._sync_thread.start()
         link_dir = str(self.data_dir)

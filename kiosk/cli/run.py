@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.config import load_config
     from kiosk.logs import setup_logging
     from sync.enrollment import load_enrollment
+    from sync.feeds import policy_pack_dir
     from sync.identity import load_identity
     from sync.outbox import Outbox
 
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     identity = load_identity(sync_dir / "device.key")
     outbox = Outbox(sync_dir, identity, load_enrollment(sync_dir))
     session = build_session(city=config.station.city, station_id=config.station.id, sink=outbox, signer=identity,
-                            jobs_index=data_dir / "jobs.sqlite", lang=config.station.language)
+                            jobs_index=data_dir / "jobs.sqlite", lang=config.station.language,
+                            policy_dir=policy_pack_dir(sync_dir))
     sims, reader_port, printer_port = _simulated_ports(config, data_dir)
     board = Path("/dev/estation-ioboard")
     devices = StationDevices(session=session, sync_dir=sync_dir, reader_port=reader_port, printer_port=printer_port,

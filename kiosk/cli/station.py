@@ -8,6 +8,7 @@ world; kiosk/session.py and friends never do.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -18,9 +19,10 @@ from typing import Any
 from kiosk import intents as I
 from kiosk.jobs import Filters, JobIndex
 from kiosk.jobs.index import IndexError_
-from kiosk.policy import load_pack
+from kiosk.policy import Pack, load_pack
+from kiosk.policy.pack import PACKS_DIR, read_pack
 from kiosk.ports import RecordSink, Signer
-from kiosk.session import Session, SessionConfig
+from kiosk.session import Session, SessionConfig, State
 
 SEARCH_LIMIT = 200
 log = logging.getLogger("estation.station")
@@ -93,8 +95,88 @@ def intent_for_reader_event(event: object) -> object | None:
     return None
 
 
+class CityPack:
+    """The station's policy pack: the one the sync process adopted from the policy feed and
+    materialised under `fed_dir` (<fed_dir>/<city>/pack.toml, <fed_dir>/feed.json; fed_dir is a
+    symlink the sync process swaps atomically) when it is this city's and loads cleanly, else the
+    pack installed with the software.  Data only: a fed directory is loaded with hooks off, and a city
+    whose installed pack has hooks.py never takes a fed pack.  Logs which pack, once per change."""
+
+    def __init__(self, city: str, fed_dir: Path | None) -> None:
+        self.city, self.fed_dir = city, fed_dir
+        self._installed: Pack | None = None
+        self._key: object = ()  # what the fed pack was last chosen from (the symlink's target)
+        self._pack: Pack | None = None
+        self.source = "installed"  # or "feed v<version>"
+
+    def installed(self) -> Pack:
+        if self._installed is None:
+            self._installed = load_pack(self.city)
+        return self._installed
+
+    def _target(self) -> str | None:
+        if self.fed_dir is None:
+            return None
+        try:
+            return os.readlink(self.fed_dir)
+        except OSError:  # no feed adopted (or not a symlink: not the sync process's doing)
+            return None
+
+    def current(self) -> Pack:
+        target = self._target()
+        if self._pack is not None and target == self._key:
+            return self._pack
+        self._key = target
+        pack, source, why = self._choose(target)
+        if self._pack is None or (pack.name, pack.version, source) != (self._pack.name, self._pack.version,
+                                                                        self.source):
+            log.info("policy pack in use", extra={"pack": pack.name, "pack_version": pack.version,
+                                                  "source": source, "reason": why})
+        self._pack, self.source = pack, source
+        return pack
+
+    def _choose(self, target: str | None) -> tuple[Pack, str, str]:
+        if target is None or self.fed_dir is None:
+            return self.installed(), "installed", "no policy feed adopted"
+        directory = self.fed_dir.parent / target  # resolved once: a later swap does not mix versions
+        try:
+            meta = json.loads((directory / "feed.json").read_text(encoding="utf-8"))
+            version = int(meta["version"])
+            fed_city = str(meta["pack"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return self.installed(), "installed", f"adopted policy pack unreadable: {exc}"[:200]
+        if fed_city != self.city:
+            return self.installed(), "installed", f"policy feed v{version} is for pack {fed_city!r}"
+        if (PACKS_DIR / self.city / "hooks.py").exists():
+            return self.installed(), "installed", "installed pack has hooks.py: not replaceable by the feed"
+        try:
+            pack = read_pack(directory / self.city, hooks=False)
+        except Exception as exc:  # noqa: BLE001 - a fed pack that does not load never stops the station
+            log.warning("adopted policy pack does not load, using the installed pack",
+                        extra={"pack": self.city, "feed_version": version, "problem": str(exc)[:200]})
+            return self.installed(), "installed", f"policy feed v{version} does not load"
+        if pack.name != self.city:
+            return self.installed(), "installed", f"policy feed v{version} holds pack {pack.name!r}"
+        return pack, f"feed v{version}", "adopted from the policy feed"
+
+
+class StationSession(Session):
+    """A Session that takes up a newly adopted policy pack when a visit starts: the pack is checked
+    before the first non-tick intent handled while idle with no visit, never during a visit."""
+
+    def __init__(self, packs: CityPack, *args: Any, **kwargs: Any) -> None:
+        self.packs = packs
+        super().__init__(packs.current(), *args, **kwargs)
+
+    def handle(self, intent: I.Intent) -> bool:
+        if self.state is State.IDLE and self.visit is None and not isinstance(intent, I.Tick):
+            self.pack = self.packs.current()
+        return super().handle(intent)
+
+
 def build_session(*, city: str, station_id: str, sink: RecordSink, signer: Signer | None, jobs_index: Path,
-                  lang: str = "zh_CN") -> Session:
-    return Session(load_pack(city), sink, SystemClock(), os.urandom,
-                   config=SessionConfig(station_id=station_id, lang="en" if lang == "en" else "zh"),
-                   signer=signer, job_search=IndexJobSearch(jobs_index))
+                  lang: str = "zh_CN", policy_dir: Path | None = None) -> Session:
+    """policy_dir: the sync process's materialised policy feed (sync.feeds.policy_pack_dir), if any."""
+    return StationSession(CityPack(city, policy_dir), sink, SystemClock(), os.urandom,
+                          config=SessionConfig(station_id=station_id, lang="en" if lang == "en" else "zh"),
+                          signer=signer, job_search=IndexJobSearch(jobs_index))

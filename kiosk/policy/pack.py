@@ -119,9 +119,19 @@ def load_pack(name_or_dir: str | Path) -> Pack:
         directory = PACKS_DIR / str(name_or_dir)
     if not (directory / "pack.toml").is_file():
         raise PackError(f"unknown pack {str(name_or_dir)!r}")
+    return read_pack(directory)
+
+
+def read_pack(directory: Path, *, hooks: bool = True) -> Pack:
+    """Load the pack in `directory` afresh (no cache: for a directory whose content changes, such as
+    a pack adopted from the policy feed).  hooks=False refuses a directory holding hooks.py (code)."""
+    if not hooks and (directory / "hooks.py").exists():
+        raise PackError(f"pack {directory.name}: hooks.py (code) is not accepted here")
     try:
-        return _build(directory)
-    except (KeyError, TypeError, ValueError) as exc:
+        return _build(directory, hooks=hooks)
+    except OSError as exc:
+        raise PackError(f"pack {directory.name}: cannot read: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # TOMLDecodeError is a ValueError
         raise PackError(f"pack {directory.name}: {exc}") from exc
 
 
@@ -141,10 +151,10 @@ def _hooks(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return getattr(module, "PREDICATES", {}), getattr(module, "DERIVERS", {})
 
 
-def _build(directory: Path) -> Pack:
+def _build(directory: Path, *, hooks: bool = True) -> Pack:
     data = _read_toml(directory / "pack.toml")
     meta = data["pack"]
-    extra_predicates, extra_derivers = _hooks(directory)
+    extra_predicates, extra_derivers = _hooks(directory) if hooks else ({}, {})
     parser = Parser(BOOL_FACTS, {**PREDICATES, **extra_predicates})
     derivers = {**DERIVERS, **extra_derivers}
 

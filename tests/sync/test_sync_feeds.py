@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import start_central
+from policy_feed_helpers import policy_content
 from kiosk.jobs.index import Filters, JobIndex, index_is_current
 from kiosk.jobs.samplegen import snapshot as job_snapshot
 from sync.central.feeds import publish, rotate_feed_key
@@ -59,7 +60,7 @@ def signed_snapshot(key: Ed25519PrivateKey, *, name: str = "jobs", version: int 
 
 def test_pass_adopts_feeds_swaps_index_and_reports_them(central, kiosk):
     publish(central.central, "jobs", JOBS, 3600)
-    publish(central.central, "policy", {"packs": ["xinyu"]}, 3600)
+    publish(central.central, "policy", policy_content("xinyu"), 3600)
     runner = SyncRunner(kiosk)
     try:
         result = runner.run_pass()
@@ -82,7 +83,7 @@ def test_pass_adopts_feeds_swaps_index_and_reports_them(central, kiosk):
 
 
 def test_half_life_refetch_gets_the_resigned_version(central, kiosk):
-    publish(central.central, "policy", {"packs": []}, 3600)
+    publish(central.central, "policy", policy_content("wenzhou"), 3600)
     runner = SyncRunner(kiosk)
     try:
         assert runner.run_pass().feeds == {"policy": "adopted"}
@@ -194,7 +195,7 @@ def test_rotation_links_need_both_signatures(central, kiosk):
 
 def test_network_path_refuses_and_keeps_serving(central, kiosk):
     """A central (or a man in the middle with its DB) serving a snapshot under a foreign key."""
-    publish(central.central, "policy", {"packs": ["a"]}, 3600)
+    publish(central.central, "policy", policy_content("xinyu"), 3600)
     runner = SyncRunner(kiosk)
     try:
         assert runner.run_pass().feeds == {"policy": "adopted"}
@@ -204,10 +205,10 @@ def test_network_path_refuses_and_keeps_serving(central, kiosk):
         central.central.repo.replace_central_key(purpose="feed", key_id=kid, private=private,
                                                  now_text=format_unix(time.time()))
         central.central.keyring.reload()
-        publish(central.central, "policy", {"packs": ["evil"]}, 3600)
+        publish(central.central, "policy", policy_content("xinyu", version="evil"), 3600)
         result = runner.run_pass()
         assert result.feeds == {"policy": "unknown_key"} and result.error is None
-        assert FeedClient(kiosk).current("policy").content == {"packs": ["a"]}
+        assert FeedClient(kiosk).current("policy").content == policy_content("xinyu")
     finally:
         runner.close()
 

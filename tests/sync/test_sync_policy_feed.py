@@ -1,0 +1,251 @@
+"""The policy feed end to end: an operator publishes a city pack (data only) on a real central, the
+kiosk's sync process checks and adopts it and materialises it under feeds/policy-pack, and the
+station's Session evaluates with it from the next visit on.  Refusals (code, a pack that does not
+load, another format) keep the last good pack; a feed for another city is adopted but not used."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import start_central
+from kiosk import intents as I
+from kiosk.cli.station import build_session
+from policy_feed_helpers import FED_VERSION, XINYU_4050, policy_content, stricter_xinyu
+from sync.central.feeds import publish
+from sync.enrollment import load_enrollment
+from sync.feeds import FeedClient, policy_pack_dir
+from sync.provision import provision
+from sync.runner import SyncRunner
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "kiosk" / "session"))
+from session_harness import ListSink, card  # noqa: E402
+
+INSTALLED_XINYU = "2023.82-1"
+LI_XIUYING = 2  # sample card: a Xinyu woman born 1985-06-09, eligible only through "4050" (women from 40)
+
+
+@pytest.fixture
+def central(tmp_path):
+    running = start_central(f"sqlite:///{tmp_path}/central.db")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def kiosk(central, tmp_path) -> Path:
+    token, _ = central.central.create_enroll_token()
+    sync_dir = tmp_path / "data" / "sync"
+    provision(sync_dir=sync_dir, central_url=central.url, token=token)
+    return sync_dir
+
+
+def sync_pass(kiosk: Path) -> dict[str, str]:
+    runner = SyncRunner(kiosk)
+    try:
+        result = runner.run_pass()
+        assert result.error is None
+        return result.feeds
+    finally:
+        runner.close()
+
+
+def put_policy(central, content: dict) -> int:
+    """Publish as an operator does: PUT /v1/feeds/policy with an operator token."""
+    token = central.central.create_operator_token()
+    r = httpx.put(central.url + "/v1/feeds/policy", json={"content": content, "expires_in_s": 3600},
+                  headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text
+    return r.json()["signed"]["version"]
+
+
+def station(kiosk: Path, city: str = "xinyu"):
+    return build_session(city=city, station_id="ws-0001", sink=ListSink(), signer=None,
+                         jobs_index=kiosk.parent / "jobs.sqlite", policy_dir=policy_pack_dir(kiosk))
+
+
+def visit(session, index: int = LI_XIUYING) -> bool | None:
+    """One visit up to the results; returns employment_difficulty's outcome and ends the visit."""
+    for intent in (I.CardPlaced(card(index)), I.Continue(), I.Consent(True)):
+        session.handle(intent)
+    while session.question is not None:
+        q = session.question
+        yes_no = {"able_to_work": "yes", "wants_work": "yes"}
+        session.handle(I.Answer(q.fact, yes_no.get(q.fact, "no" if q.choices[0].id == "yes" else q.choices[-1].id)))
+    outcome = next(r.eligible for r in session.evaluation.results if r.program == "employment_difficulty")
+    session.handle(I.Cancel())
+    assert session.visit is None
+    return outcome
+
+
+def materialised(kiosk: Path) -> tuple[str, dict]:
+    link = policy_pack_dir(kiosk)
+    return os.readlink(link), json.loads((link / "feed.json").read_text())
+
+
+# ----------------------------------------------------------------------------- adopted and used
+
+def test_published_pack_is_adopted_and_the_station_evaluates_with_it(central, kiosk, caplog):
+    assert visit(station(kiosk)) is True  # the installed rule: women from 40
+    version = put_policy(central, stricter_xinyu())
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    target, meta = materialised(kiosk)
+    assert meta == {"feed": "policy", "version": version, "pack": "xinyu", "snapshot_sha256": meta["snapshot_sha256"]}
+    assert sorted(p.name for p in (policy_pack_dir(kiosk) / "xinyu").iterdir()) == ["messages.toml", "pack.toml"]
+    with caplog.at_level(logging.INFO, logger="estation.station"):
+        session = station(kiosk)
+    assert session.pack.version == FED_VERSION and visit(session) is False  # the fed rule: women from 45
+    used = [r for r in caplog.records if r.getMessage() == "policy pack in use"]
+    assert [(r.pack, r.pack_version, r.source) for r in used] == [("xinyu", FED_VERSION, f"feed v{version}")]
+    # a station that is not given the feed directory (or the installed pack by name) is unchanged
+    plain = build_session(city="xinyu", station_id="ws-0001", sink=ListSink(), signer=None,
+                          jobs_index=kiosk.parent / "jobs.sqlite")
+    assert plain.pack.version == INSTALLED_XINYU and visit(plain) is True
+
+
+def test_a_new_pack_takes_effect_at_the_next_visit_never_during_one(central, kiosk):
+    session = station(kiosk)
+    assert session.pack.version == INSTALLED_XINYU
+    session.handle(I.CardPlaced(card(LI_XIUYING)))  # a visit under way
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    for intent in (I.Continue(), I.Consent(True), I.Tick()):
+        session.handle(intent)
+    assert session.pack.version == INSTALLED_XINYU  # not swapped under the resident
+    session.handle(I.Cancel())
+    assert visit(session) is False and session.pack.version == FED_VERSION  # the next visit
+    # a later version replaces it the same way; the pack it replaced is kept, older ones removed
+    publish(central.central, "policy", policy_content("xinyu", version="2026.2-feed"), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    assert visit(session) is True and session.pack.version == "2026.2-feed"
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    feeds = kiosk / "feeds"
+    assert len([p for p in feeds.iterdir() if p.name.startswith("policy-pack.v")]) == 2
+    assert not [p for p in feeds.iterdir() if p.name.startswith(".")]
+
+
+def test_feed_for_another_city_is_adopted_but_ignored(central, kiosk, caplog):
+    publish(central.central, "policy", policy_content("wenzhou", version="2026.9-feed"), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    with caplog.at_level(logging.INFO, logger="estation.station"):
+        xinyu = station(kiosk, "xinyu")
+    assert xinyu.pack.name == "xinyu" and xinyu.pack.version == INSTALLED_XINYU and visit(xinyu) is True
+    used = [r for r in caplog.records if r.getMessage() == "policy pack in use"]
+    assert used[-1].source == "installed" and "wenzhou" in used[-1].reason
+    assert station(kiosk, "wenzhou").pack.version == "2026.9-feed"
+
+
+# ----------------------------------------------------------------------------- refused
+
+def refused(central, kiosk: Path, content, needle: str) -> None:
+    before = materialised(kiosk)
+    adopted = FeedClient(kiosk).current("policy")
+    publish(central.central, "policy", content, 3600)
+    assert sync_pass(kiosk) == {"policy": "bad_content"}
+    feeds = FeedClient(kiosk)
+    assert feeds.current("policy").snapshot_bytes == adopted.snapshot_bytes  # last good kept
+    assert materialised(kiosk) == before
+    assert needle in feeds.status()["policy"]["detail"], feeds.status()["policy"]
+    assert not [p for p in (kiosk / "feeds").iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_code_or_unloadable_packs_are_refused_and_the_last_good_kept(central, kiosk):
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    hooks = "PREDICATES = {}\nimport os\nos.system('touch /tmp/pwned')\n"
+    refused(central, kiosk, policy_content("xinyu", extra_files={"hooks.py": hooks}), "code is not accepted")
+    refused(central, kiosk, policy_content("xinyu", extra_files={"x/../setup.py": ""}), "code is not accepted")
+    refused(central, kiosk, policy_content("xinyu", extra_files={"README": "hi"}), "unknown file")
+    refused(central, kiosk, {"packs": ["xinyu"]}, "expected exactly")
+    refused(central, kiosk, {"pack": "../xinyu", "files": {}}, "pack name")
+    refused(central, kiosk, {"pack": "xinyu", "files": {"messages.toml": ""}}, "pack.toml missing")
+    refused(central, kiosk, policy_content("xinyu", replace=("[pack]", "[pack")), "does not load")
+    refused(central, kiosk, policy_content("xinyu", replace=(XINYU_4050, "no_such_predicate(F=45)")),
+            "does not load")
+    refused(central, kiosk, policy_content("xinyu", replace=('id = "age_4050"', 'id = "age_4555"')),
+            "does not load")  # no message for the new condition id
+    refused(central, kiosk, policy_content("xinyu", replace=('name = "xinyu"', 'name = "wenzhou"')),
+            "says 'wenzhou'")
+    # the station still evaluates with the last good fed pack, and a good new version is adopted
+    assert visit(station(kiosk)) is False
+    publish(central.central, "policy", policy_content("xinyu", version="2026.3-feed"), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"} and FeedClient(kiosk).status()["policy"] is None
+    assert station(kiosk).pack.version == "2026.3-feed"
+
+
+def test_a_pack_installed_with_hooks_is_not_replaced_by_the_feed(central, kiosk, tmp_path, monkeypatch):
+    import kiosk.policy.pack as pack_module
+
+    packs = tmp_path / "packs"
+    shutil.copytree(pack_module.PACKS_DIR, packs)
+    (packs / "xinyu" / "hooks.py").write_text("PREDICATES = {}\n")
+    monkeypatch.setattr(pack_module, "PACKS_DIR", packs)
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "bad_content"}
+    assert "has hooks.py" in FeedClient(kiosk).status()["policy"]["detail"]
+    assert not policy_pack_dir(kiosk).exists()
+
+
+def test_station_falls_back_to_the_installed_pack(central, kiosk, monkeypatch):
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    fed = policy_pack_dir(kiosk)
+    # code planted in the materialised directory is never run: the fed pack is loaded with hooks off
+    (fed / "xinyu" / "hooks.py").write_text("raise SystemExit('ran')\n")
+    assert station(kiosk).pack.version == INSTALLED_XINYU
+    (fed / "xinyu" / "hooks.py").unlink()
+    (fed / "xinyu" / "pack.toml").write_text("[pack\n")  # damaged on disk: the installed pack, no crash
+    assert station(kiosk).pack.version == INSTALLED_XINYU
+    fed.unlink()  # materialised afresh from the adopted snapshot: the fed pack is back
+    assert FeedClient(kiosk).ensure_policy_pack() == "rebuilt" and station(kiosk).pack.version == FED_VERSION
+    # the installed pack with hooks is never replaced, even by a fed pack that loads
+    import kiosk.cli.station as station_module
+
+    packs = kiosk.parent / "packs"
+    shutil.copytree(station_module.PACKS_DIR, packs)
+    (packs / "xinyu" / "hooks.py").write_text("PREDICATES = {}\n")
+    monkeypatch.setattr(station_module, "PACKS_DIR", packs)
+    assert station(kiosk).pack.version == INSTALLED_XINYU
+
+
+def test_materialised_pack_is_rebuilt_from_the_adopted_snapshot(central, kiosk):
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    feeds = FeedClient(kiosk)
+    assert feeds.ensure_policy_pack() == "current"
+    policy_pack_dir(kiosk).unlink()  # e.g. adopted by software that did not materialise packs
+    assert feeds.ensure_policy_pack() == "rebuilt" and station(kiosk).pack.version == FED_VERSION
+    assert sync_pass(kiosk) == {}  # nothing newer on central; the pack stays
+    assert feeds.ensure_policy_pack() == "current"
+
+
+def test_old_format_snapshot_adopted_before_the_check_is_not_used(central, kiosk, caplog):
+    """A kiosk upgraded with a policy snapshot adopted when its content was not checked."""
+    from sync.durable import write_durably
+    from sync.protocol import signed as sig
+    from sync.protocol.jsonprofile import canonical
+    from sync.protocol.keys import key_id, raw_public
+    from sync.protocol.timefmt import format_unix
+
+    key = central.central.keyring.keys.feed
+    now = time.time()
+    snap = sig.sign_object(key, sig.FEED, {"name": "policy", "version": 1, "issued_at": format_unix(now),
+                                           "expires_at": format_unix(now + 3600), "key_id": key_id(raw_public(key)),
+                                           "content": {"packs": ["xinyu"]}})
+    feeds = FeedClient(kiosk)
+    write_durably(kiosk / "feeds", "policy.snapshot", canonical(snap))
+    with caplog.at_level(logging.WARNING, logger="estation.sync.feeds"):
+        assert feeds.ensure_policy_pack() == "bad_content"
+        assert feeds.ensure_policy_pack() == "bad_content"
+    assert len([r for r in caplog.records if "no usable pack" in r.getMessage()]) == 1
+    assert station(kiosk).pack.version == INSTALLED_XINYU
+    assert load_enrollment(kiosk)  # untouched
