@@ -275,7 +275,8 @@ class FeedClient:
         another version (e.g. a policy feed adopted by software that did not materialise it yet).
 
         Returns `current`, `rebuilt`, `no_snapshot` or `bad_content` (the adopted content is no pack:
-        adopted before this software checked it; nothing materialised, the installed pack is used).
+        adopted before this software checked it, or the disk refused it; nothing materialised, the
+        installed pack or the last materialised one is used).  Never raises.
         """
         adopted = self.current("policy")
         if adopted is None:
@@ -285,9 +286,17 @@ class FeedClient:
             if meta.get("version") == adopted.version and \
                     meta.get("snapshot_sha256") == hashlib.sha256(adopted.snapshot_bytes).hexdigest():
                 return "current"
+            if isinstance(meta.get("version"), int) and meta["version"] > adopted.version:
+                # `offer` materialises before it records the snapshot; a crash in between leaves a
+                # newer pack that passed every check: keep it (the snapshot comes again) rather
+                # than roll the station back.
+                return "current"
         except (OSError, ValueError, AttributeError):
             pass
-        problem = self._swap_policy_pack(adopted.content, adopted.version, adopted.snapshot_bytes)
+        try:
+            problem = self._swap_policy_pack(adopted.content, adopted.version, adopted.snapshot_bytes)
+        except OSError as exc:  # disk full, a foreign file where the link goes: never stop the sync pass
+            problem = f"cannot materialise the pack: {exc}"
         if problem:
             if self._policy_failure != adopted.version:  # logged once per adopted version
                 self._policy_failure = adopted.version

@@ -61,10 +61,17 @@ class RawConnection:
             pass
 
 
-async def post_once(url: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-    """One request on a new connection (a kiosk beating once a minute has no warm keep-alive)."""
-    conn = await RawConnection.open(url)
+async def post_once(url: str, target: str, headers: dict[str, str], body: bytes, *,
+                    timeout_s: float = 60.0) -> tuple[int, bytes]:
+    """One request on a new connection (a kiosk beating once a minute has no warm keep-alive);
+    a server that stalls longer than `timeout_s` is an error, not a hung bench."""
+    async def exchange() -> tuple[int, bytes]:
+        conn = await RawConnection.open(url)
+        try:
+            return await conn.post(target, {**headers, "Connection": "close"}, body)
+        finally:
+            await conn.close()
     try:
-        return await conn.post(target, {**headers, "Connection": "close"}, body)
-    finally:
-        await conn.close()
+        return await asyncio.wait_for(exchange(), timeout_s)
+    except asyncio.TimeoutError:
+        raise RawHttpError(f"no answer within {timeout_s} s") from None

@@ -64,8 +64,12 @@ class SyncRunner:
         # First, and offline too: after an upgrade the index may be of an older schema (or gone) and
         # the policy pack directory missing; rebuild both from the adopted snapshots rather than wait
         # for central's next versions.
-        job_index = self.feeds.ensure_job_index()
-        self.feeds.ensure_policy_pack()
+        try:
+            job_index = self.feeds.ensure_job_index()
+            self.feeds.ensure_policy_pack()
+        except Exception:  # noqa: BLE001 - whatever goes wrong there, the records must still go out
+            log.exception("feed upkeep failed; uploading anyway")
+            job_index = "index_failed"
         try:
             summary = self.uploader.upload_once()
             if heartbeat:

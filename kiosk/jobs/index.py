@@ -257,10 +257,13 @@ class JobIndex:
         self.path = Path(path)
         if not self.path.is_file():
             raise IndexError_(f"no job index at {self.path}; run `estation jobs import FILE` first")
-        self._stat = self._identity()
         uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
-        # Read-only and immutable, so sharing it with a UI worker thread is safe.
-        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            self._stat = self._identity()
+            # Read-only and immutable, so sharing it with a UI worker thread is safe.
+            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except (OSError, sqlite3.DatabaseError) as exc:  # unreadable (permissions, I/O error)
+            raise IndexError_(f"cannot open the job index {self.path} ({exc}); re-import the feed") from None
         try:
             self.meta = dict(self._conn.execute("SELECT key, value FROM meta"))
             if self.meta.get("schema") != str(SCHEMA_VERSION):

@@ -139,7 +139,9 @@ def _reasons(pack: Pack, program: Program, d: _Decision, lang: str) -> list[Reas
     def add(clause: str, message_id: str, unknown: bool = False) -> None:
         text = texts[message_id]
         if unknown:
-            text = texts["unknown"].format(text)
+            # replace, not str.format: a pack's text (fed over the policy feed too) is data, and
+            # format fields such as {1} or {0:>999999999} would raise or allocate mid-visit.
+            text = texts["unknown"].replace("{}", text, 1)
         out.append(Reason(clause, message_id, text, unknown))
 
     held = [(c.clause, f"{c.id}.yes") for c, v, _ in d.categories if v is True]

@@ -234,3 +234,5 @@ def _check(pack: Pack) -> None:
             for key in needed + ["unknown", "no_category", "category_open", f"program.{p.id}"]:
                 if key not in table:
                     raise ValueError(f"message {key!r} missing in {lang}")
+        if table.get("unknown", "{}").count("{}") != 1:
+            raise ValueError(f"message 'unknown' in {lang} must hold exactly one {{}} (where the reason goes)")

@@ -213,7 +213,7 @@ def _receipt_verdict(result: dict[str, Any]) -> str:
         arrived = f"arrived {record['received_at']}"
     else:
         arrived = "a record with this id arrived, but its kiosk, kind or seq differ from the receipt"
-    revoked = " (this kiosk is now revoked)" if device["revoked"] else ""
+    revoked = " (revoked since; this record arrived before)" if device["revoked"] else ""
     rows = [("record", claims["r"]), ("kind", claims["k"]), ("policy pack", claims["p"]), ("date", claims["d"]),
             ("kiosk", f"{device['label'] or device['device_id']}{revoked}"), ("seq", claims["s"]),
             ("at central", arrived)]

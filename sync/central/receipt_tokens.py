@@ -30,10 +30,15 @@ def check_receipt_token(central: Central, token: str) -> dict[str, Any]:
         return {"valid": False, "reason": "unknown_device", "detail": "no kiosk of this central has that id"}
     if not verify_ed25519(central.device_key(device.device_id), signature, message):
         return {"valid": False, "reason": "bad_signature", "detail": "the kiosk's key did not sign this token"}
+    record = _record_status(central, claims)
+    if device.revoked_at is not None and not record.get("matches"):
+        # A revoked kiosk's key may be in a thief's hands: only what it filed before is trusted.
+        return {"valid": False, "reason": "device_revoked",
+                "detail": f"kiosk revoked at {device.revoked_at} and no matching record arrived"}
     return {"valid": True, "claims": claims,
             "device": {"device_id": device.device_id, "label": device.label,
                        "revoked": device.revoked_at is not None},
-            "record": _record_status(central, claims)}
+            "record": record}
 
 
 def _record_status(central: Central, claims: dict[str, Any]) -> dict[str, Any]:

@@ -381,3 +381,11 @@ def test_central_checks_a_residents_receipt_token(central):
         answer = check(junk)
         assert answer.status_code == 200 and answer.json()["reason"] == "not_a_token"
     assert check(123).status_code == 400
+
+    # revoked (stolen?) kiosk: what it filed before still checks out, anything else does not
+    other = device.record(kind="feedback")
+    minted = _receipt_token(device, other)
+    assert device.http.post(f"/v1/devices/{device.device_id}/revoke", headers=ops).status_code == 200
+    kept = check(token).json()
+    assert kept["valid"] and kept["device"]["revoked"] is True
+    assert check(minted).json()["reason"] == "device_revoked"

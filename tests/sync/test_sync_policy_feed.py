@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk.policy.pack import PACKS_DIR
+
 from conftest import start_central
 from kiosk import intents as I
 from kiosk.cli.station import build_session
@@ -175,6 +177,10 @@ def test_code_or_unloadable_packs_are_refused_and_the_last_good_kept(central, ki
             "does not load")  # no message for the new condition id
     refused(central, kiosk, policy_content("xinyu", replace=('name = "xinyu"', 'name = "wenzhou"')),
             "says 'wenzhou'")
+    messages = (PACKS_DIR / "xinyu" / "messages.toml").read_text("utf-8")
+    for bad in ("{1}", "{0:>999999999}", "no slot"):  # would raise or allocate mid-visit, or lose the reason
+        trap = messages.replace("[zh]\n", f'[zh]\nunknown = "{bad}"\n', 1)
+        refused(central, kiosk, policy_content("xinyu", extra_files={"messages.toml": trap}), "does not load")
     # the station still evaluates with the last good fed pack, and a good new version is adopted
     assert visit(station(kiosk)) is False
     publish(central.central, "policy", policy_content("xinyu", version="2026.3-feed"), 3600)
@@ -249,3 +255,29 @@ def test_old_format_snapshot_adopted_before_the_check_is_not_used(central, kiosk
     assert len([r for r in caplog.records if "no usable pack" in r.getMessage()]) == 1
     assert station(kiosk).pack.version == INSTALLED_XINYU
     assert load_enrollment(kiosk)  # untouched
+
+
+def test_a_disk_that_refuses_the_pack_never_stops_uploads(central, kiosk, monkeypatch):
+    """Disk full while materialising the pack: logged, the pass goes on, records still go out."""
+    import sync.feeds as feeds_module
+    from sync.runner import SyncRunner
+
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    link = feeds_module.policy_pack_dir(kiosk)
+    link.unlink()  # the next pass must materialise it again...
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(feeds_module, "write_durably", disk_full)  # ...and the disk refuses
+    assert FeedClient(kiosk).ensure_policy_pack() == "bad_content"
+    from kiosk.ports import RecordDraft
+    from sync.enrollment import load_enrollment
+    from sync.identity import load_identity
+    from sync.outbox import Outbox
+
+    with Outbox(kiosk, load_identity(kiosk / "device.key"), load_enrollment(kiosk)) as outbox:
+        outbox.append(RecordDraft("01943e2a-5c00-7000-8000-00000000beef", "feedback", 1,
+                                  "2026-11-23T08:00:00.000Z", {"rating": 5}))
+    result = SyncRunner(kiosk).run_pass()
+    assert result.error is None and result.heartbeat_ok and result.upload.stored == 1

@@ -89,11 +89,14 @@ class Repository:
 
     def _single(self, query: str, params: Sequence[Any] = (), *, fetch: str = "one") -> Any:
         """One statement on its own, in autocommit: the row ("one"), rows ("all") or rowcount."""
-        with self.engine.statement() as conn:
-            cursor = conn.execute(self.engine.sql(query), tuple(params))
-            if fetch == "one":
-                return cursor.fetchone()
-            return cursor.fetchall() if fetch == "all" else cursor.rowcount
+        try:
+            with self.engine.statement() as conn:
+                cursor = conn.execute(self.engine.sql(query), tuple(params))
+                if fetch == "one":
+                    return cursor.fetchone()
+                return cursor.fetchall() if fetch == "all" else cursor.rowcount
+        except Conflict:  # a serialization failure or deadlock on its own: 503, the device retries
+            raise StorageUnavailable("concurrent conflict") from None
 
     def migrate(self) -> None:
         def work(ex):
@@ -238,7 +241,8 @@ class Repository:
             # snapshot: look-ups by id and by seq in two statements could straddle a racing commit
             # of this very batch (READ COMMITTED) and call it a seq conflict.  A concurrent insert
             # of the same id/seq makes the bulk insert fail → Conflict → the whole transaction is
-            # retried and then sees it.  (≤ 500 ids + 500 seqs: inside both engines' parameter limits.)
+            # retried and then sees it.  (≤ 1,002 parameters: SQLite ≥ 3.32 allows 32,766, Debian 12
+            # ships 3.40; PostgreSQL 65,535.)
             stored: dict[str, tuple[str, str]] = {}
             seqs: dict[int, str] = {}
             ids, numbers = [i.record_id for i in items], [i.seq for i in items]
