@@ -122,3 +122,23 @@ def central(db_url) -> Iterator[RunningCentral]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def sqlite_central(tmp_path) -> Iterator[RunningCentral]:
+    """A central on SQLite only, for tests about the kiosk side (a module opts in by
+    overriding `central` with it)."""
+    running = start_central(f"sqlite:///{tmp_path}/central.db")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def kiosk(central, tmp_path) -> Path:
+    """A kiosk's sync dir, provisioned against `central` through the real enrollment."""
+    from sync.provision import provision
+
+    token, _ = central.central.create_enroll_token()
+    sync_dir = tmp_path / "data" / "sync"
+    provision(sync_dir=sync_dir, central_url=central.url, token=token)
+    return sync_dir

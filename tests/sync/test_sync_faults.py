@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from conftest import start_central
 from kiosk.ports import RecordDraft
 from sync.enrollment import load_enrollment
 from sync.faultproxy import FATES, FaultProxy
@@ -24,10 +23,8 @@ RECORDS = 150
 
 
 @pytest.fixture
-def central(tmp_path):
-    running = start_central(f"sqlite:///{tmp_path}/central.db")
-    yield running
-    running.stop()
+def central(sqlite_central):
+    return sqlite_central
 
 
 def test_proxy_is_loopback_only():

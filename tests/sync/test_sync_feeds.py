@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import start_central
 from policy_feed_helpers import policy_content
 from kiosk.jobs.index import Filters, JobIndex, index_is_current
 from kiosk.jobs.samplegen import snapshot as job_snapshot
@@ -28,25 +27,14 @@ from sync.protocol.b64u import b64u_encode
 from sync.protocol.feeds import decide, follow_chain
 from sync.protocol.keys import key_id, raw_public
 from sync.protocol.timefmt import format_unix
-from sync.provision import provision
 from sync.runner import SyncRunner
 
 JOBS = job_snapshot(12)
 
 
 @pytest.fixture
-def central(tmp_path):
-    running = start_central(f"sqlite:///{tmp_path}/central.db")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def kiosk(central, tmp_path) -> Path:
-    token, _ = central.central.create_enroll_token()
-    sync_dir = tmp_path / "data" / "sync"
-    provision(sync_dir=sync_dir, central_url=central.url, token=token)
-    return sync_dir
+def central(sqlite_central):
+    return sqlite_central
 
 
 def signed_snapshot(key: Ed25519PrivateKey, *, name: str = "jobs", version: int = 1, content=None,

@@ -18,14 +18,12 @@ import pytest
 
 from kiosk.policy.pack import PACKS_DIR
 
-from conftest import start_central
 from kiosk import intents as I
 from kiosk.cli.station import build_session
 from policy_feed_helpers import FED_VERSION, XINYU_4050, policy_content, stricter_xinyu
 from sync.central.feeds import publish
 from sync.enrollment import load_enrollment
 from sync.feeds import FeedClient, policy_pack_dir
-from sync.provision import provision
 from sync.runner import SyncRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "kiosk" / "session"))
@@ -36,18 +34,8 @@ LI_XIUYING = 2  # sample card: a Xinyu woman born 1985-06-09, eligible only thro
 
 
 @pytest.fixture
-def central(tmp_path):
-    running = start_central(f"sqlite:///{tmp_path}/central.db")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def kiosk(central, tmp_path) -> Path:
-    token, _ = central.central.create_enroll_token()
-    sync_dir = tmp_path / "data" / "sync"
-    provision(sync_dir=sync_dir, central_url=central.url, token=token)
-    return sync_dir
+def central(sqlite_central):
+    return sqlite_central
 
 
 def sync_pass(kiosk: Path) -> dict[str, str]:

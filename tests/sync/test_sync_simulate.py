@@ -9,16 +9,13 @@ import time
 import pytest
 
 import kiosk.cli as root
-from conftest import start_central
 from sync.central.cli import main as central_main
 from sync.central.fleet import all_device_views
 
 
 @pytest.fixture
-def central(tmp_path):
-    running = start_central(f"sqlite:///{tmp_path}/central.db")
-    yield running
-    running.stop()
+def central(sqlite_central):
+    return sqlite_central
 
 
 @pytest.fixture
