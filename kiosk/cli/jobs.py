@@ -15,6 +15,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from kiosk.cli.args import bounded
 from kiosk.errors import UsageError
 
 
@@ -41,19 +42,6 @@ def _district(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _count(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high} (got {value})")
-        return value
-
-    return parse
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("jobs", help="job catalogue: import a feed, search postings",
                               description="Job catalogue: import a feed snapshot, search postings.")
@@ -78,9 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="search as of this day (default today)")
     s.add_argument("--district", type=_district, metavar="CODE", help="GB/T 2260 code; a city code covers its counties")
     s.add_argument("--category", metavar="C", help="exact category, e.g. 安保, 公益性岗位")
-    s.add_argument("--min-salary", type=_count(0, 1_000_000), metavar="N", help="salary_min at least N yuan/month")
+    s.add_argument("--min-salary", type=bounded(0, 1_000_000), metavar="N", help="salary_min at least N yuan/month")
     s.add_argument("--pw-only", action="store_true", help="public-welfare posts (公益性岗位) only")
-    s.add_argument("--limit", type=_count(1, 500), default=20, metavar="N", help="at most N results (default 20)")
+    s.add_argument("--limit", type=bounded(1, 500), default=20, metavar="N", help="at most N results (default 20)")
     s.add_argument("--json", action="store_true", help="print a JSON list of postings")
     s.set_defaults(handler=run_search)
 

@@ -13,17 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-
-def _bounded(low: float, high: float, kind: type = int):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} (got {text})")
-        return value
-    return parse
+from kiosk.cli.args import bounded
 
 
 def register(subparsers: Any) -> None:
@@ -32,12 +22,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("simulate", help="run simulated kiosks against a central on loopback",
                               description="Simulated kiosks enroll, send records and heartbeats (bounded, "
                                           "loopback only).")
-    p.add_argument("--kiosks", required=True, type=_bounded(1, MAX_KIOSKS), metavar="N")
+    p.add_argument("--kiosks", required=True, type=bounded(1, MAX_KIOSKS), metavar="N")
     p.add_argument("--central", required=True, metavar="URL", help="http://127.0.0.1:PORT (loopback only)")
-    p.add_argument("--records", type=_bounded(0, MAX_RECORDS), default=5, metavar="M", help="records per kiosk")
-    p.add_argument("--seconds", type=_bounded(0.1, MAX_SECONDS, float), default=10.0, metavar="S",
+    p.add_argument("--records", type=bounded(0, MAX_RECORDS), default=5, metavar="M", help="records per kiosk")
+    p.add_argument("--seconds", type=bounded(0.1, MAX_SECONDS, float), default=10.0, metavar="S",
                    help="stop after S seconds (default 10)")
-    p.add_argument("--beat", type=_bounded(0.1, 3600, float), default=None, metavar="S",
+    p.add_argument("--beat", type=bounded(0.1, 3600, float), default=None, metavar="S",
                    help="heartbeat interval (default: central's)")
     p.add_argument("--operator-token", default=None, metavar="T",
                    help="operator token (default $ESTATION_OPERATOR_TOKEN) to create the enrollment token")

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kiosk.cli.args import bounded
 from kiosk.errors import EstationError, UsageError
 from kiosk.logs import setup_logging
 
@@ -20,18 +21,6 @@ from kiosk.logs import setup_logging
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
-
-
-def _int_at_least(low: int, high: int = 2**53 - 1):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high} (got {value})")
-        return value
-    return parse
 
 
 def _db_url(text: str) -> str:
@@ -52,16 +41,16 @@ def build_parser() -> _Parser:
 
     serve = with_db(sub.add_parser("serve", help="run the HTTP service"))
     serve.add_argument("--host", required=True)
-    serve.add_argument("--port", required=True, type=_int_at_least(0, 65535))
-    serve.add_argument("--workers", type=_int_at_least(1, 64), default=1)
-    serve.add_argument("--heartbeat-interval", type=_int_at_least(1, 86400), default=60, metavar="S")
+    serve.add_argument("--port", required=True, type=bounded(0, 65535))
+    serve.add_argument("--workers", type=bounded(1, 64), default=1)
+    serve.add_argument("--heartbeat-interval", type=bounded(1, 86400), default=60, metavar="S")
     serve.set_defaults(handler=cmd_serve)
 
     token = sub.add_parser("token", help="enrollment tokens").add_subparsers(
         dest="token_command", metavar="ACTION", parser_class=_Parser, required=True)
     create = with_db(token.add_parser("create", help="print a new enrollment token"))
-    create.add_argument("--uses", type=_int_at_least(1), default=1)
-    create.add_argument("--ttl", type=_int_at_least(60, 10 * 365 * 86400), default=86400, metavar="SECONDS")
+    create.add_argument("--uses", type=bounded(1, 2**53 - 1), default=1)
+    create.add_argument("--ttl", type=bounded(60, 10 * 365 * 86400), default=86400, metavar="SECONDS")
     create.add_argument("--label", default="", metavar="TEXT")
     create.set_defaults(handler=cmd_token_create)
 
@@ -87,7 +76,7 @@ def build_parser() -> _Parser:
     pub = with_db(feeds.add_parser("publish", help="publish a new version of a feed"))
     pub.add_argument("--name", required=True)
     pub.add_argument("--file", required=True, type=Path, metavar="F", help="JSON object: the content")
-    pub.add_argument("--expires-in", type=_int_at_least(60, 31536000), default=7 * 86400, metavar="S")
+    pub.add_argument("--expires-in", type=bounded(60, 31536000), default=7 * 86400, metavar="S")
     pub.set_defaults(handler=cmd_feeds_publish)
     with_db(feeds.add_parser("rotate-key", help="rotate the feed key (chain link signed by old and new)")
             ).set_defaults(handler=cmd_feeds_rotate)
