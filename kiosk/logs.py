@@ -230,5 +230,8 @@ def setup_logging(level: str | int = "INFO", file: str | Path | None = None,
         setattr(handler, _OURS, True)
         root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
-    logging.captureWarnings(True)  # warnings.warn text goes through the same mask
+    # warnings.warn text goes through the same mask.  Off, then on: `captureWarnings(True)` is a no-op
+    # while it believes itself on, even after `warnings.catch_warnings()` has put showwarning back.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     return handlers

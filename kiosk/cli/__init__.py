@@ -11,13 +11,10 @@ Contract for every command: `--help`, exit 0 on success, exit 2 with exactly one
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Callable, Sequence
 
-from kiosk.errors import EstationError, UsageError
-
-log = logging.getLogger("estation.cli")
+from kiosk.cli.args import run_command
+from kiosk.errors import UsageError
 
 # Sub-command modules, in help order.  Each defines `register(subparsers)`.
 COMMAND_MODULES = (
@@ -62,21 +59,4 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler: Handler | None = getattr(args, "handler", None)
-        if handler is None:
-            raise UsageError("a command is needed: estation COMMAND (estation --help lists them)")
-        return handler(args)
-    except EstationError as exc:
-        print(f"error: {exc.reason}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # last resort: no traceback on the terminal, details in the log
-        log.exception("unexpected error")
-        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    return run_command(build_parser(), argv, needs="estation COMMAND (estation --help lists them)")

@@ -1,4 +1,5 @@
-"""`estation-central`: serve | token create | operator-token create | keys | devices | revoke | feeds.
+"""`estation-central`: serve | token create | operator-token create | keys | devices | revoke |
+receipt check | feeds.
 
 Every command that takes --db creates or migrates the database (and central's keys) first.
 Bad input: one `error:` line on stderr, exit 2; no tracebacks.
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.cli.args import bounded
+from kiosk.cli.args import bounded, run_command
 from kiosk.errors import EstationError, UsageError
 from kiosk.logs import setup_logging
 
@@ -65,7 +66,8 @@ def build_parser() -> _Parser:
     revoke.add_argument("--reason", default=None)
     revoke.set_defaults(handler=cmd_revoke)
 
-    receipt = sub.add_parser("receipt", help="receipt tokens").add_subparsers(dest="receipt_command", required=True)
+    receipt = sub.add_parser("receipt", help="receipt tokens").add_subparsers(
+        dest="receipt_command", metavar="ACTION", parser_class=_Parser, required=True)
     check = with_db(receipt.add_parser("check", help="check a resident's receipt token (ES1:...): signed by one "
                                                     "of our kiosks? record arrived? exit 1 when not genuine"))
     check.add_argument("token")
@@ -185,22 +187,7 @@ def cmd_feeds_rotate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     setup_logging("WARNING")
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler = getattr(args, "handler", None)
-        if handler is None:
-            sys.stderr.write("error: a command is needed: estation-central COMMAND (--help lists them)\n")
-            return 2
-        return handler(args)
-    except EstationError as exc:
-        print(f"error: {exc.reason}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # last resort: one line, no traceback on the operator's terminal
-        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    return run_command(build_parser(), argv, needs="estation-central COMMAND (--help lists them)")
 
 
 if __name__ == "__main__":
