@@ -6,7 +6,9 @@ after an upgrade changed its schema, or if it went missing), then uploads, beats
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from sync.uploader import Backoff, CentralRefused, CentralUnavailable, UploadSum
 
 log = logging.getLogger("estation.sync")
 IDLE_POLL_S = 5.0
+PASS_LOCK = ".pass.lock"
 
 
 @dataclass
@@ -60,6 +63,17 @@ class SyncRunner:
             save_enrollment(self.sync_dir, self.enrollment)
 
     def run_pass(self, *, heartbeat: bool = True) -> PassResult:
+        """One pass, alone: a technician's `estation sync --once` waits for the service's pass in
+        progress (and the other way round) instead of both uploading, swapping feeds and writing
+        enrollment.json at once.  The lock dies with its process, so a crash leaves none behind."""
+        fd = os.open(self.sync_dir / PASS_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return self._run_pass(heartbeat=heartbeat)
+        finally:
+            os.close(fd)
+
+    def _run_pass(self, *, heartbeat: bool) -> PassResult:
         summary, beat_ok, error, feeds = UploadSummary(), False, None, {}
         # First, and offline too: after an upgrade the index may be of an older schema (or gone) and
         # the policy pack directory missing; rebuild both from the adopted snapshots rather than wait

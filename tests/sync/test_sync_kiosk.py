@@ -180,3 +180,23 @@ def test_kiosk_adopts_central_clock(central, kiosk_dir):
         assert abs(load_enrollment(kiosk_dir).clock_offset_s - 3600) < 5
     finally:
         runner.close()
+
+
+def test_sync_passes_of_two_processes_take_turns(central, kiosk_dir):
+    """`estation sync --once` while the service is mid-pass waits for it, then runs."""
+    import fcntl
+    import os
+    import threading
+
+    from sync.runner import PASS_LOCK
+
+    fd = os.open(kiosk_dir / PASS_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the other process, mid-pass
+    results = []
+    second = threading.Thread(target=lambda: results.append(SyncRunner(kiosk_dir).run_pass(heartbeat=False)))
+    second.start()
+    second.join(1.0)
+    assert second.is_alive() and results == []  # waiting, not running alongside
+    os.close(fd)  # the other pass ends (or its process dies)
+    second.join(20)
+    assert results and not second.is_alive()

@@ -269,3 +269,4 @@ def test_a_disk_that_refuses_the_pack_never_stops_uploads(central, kiosk, monkey
                                   "2026-11-23T08:00:00.000Z", {"rating": 5}))
     result = SyncRunner(kiosk).run_pass()
     assert result.error is None and result.heartbeat_ok and result.upload.stored == 1
+
