@@ -105,6 +105,13 @@ class FeedClient:
                              "stale": adopted.stale(now)}
         return out
 
+    def heartbeat_refusals(self) -> dict[str, dict[str, str]]:
+        """Our heartbeat extension `feed_refusals`: {name: {error, at}} for each feed whose last offer
+        was refused (cleared when a snapshot is adopted).  Codes only: the detail stays in status.json."""
+        return {name: {"error": entry["error"], "at": entry["at"]} for name, entry in sorted(self.status().items())
+                if name in FEEDS and isinstance(entry, dict) and isinstance(entry.get("error"), str)
+                and isinstance(entry.get("at"), str)}
+
     def status(self) -> dict[str, Any]:
         try:
             value = json.loads((self.dir / STATUS_FILE).read_text(encoding="utf-8"))

@@ -38,23 +38,26 @@ def _uptime_s() -> int:
         return 0
 
 
-def build_heartbeat(sync_dir: Path, device_id: str, now: float, feeds: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_heartbeat(sync_dir: Path, device_id: str, now: float, feeds: dict[str, Any] | None = None,
+                    refusals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SYNC.md §6's body plus our `feed_refusals` extension (a top-level key §6 says to ignore)."""
     return {
         "device_id": device_id, "sent_at": format_unix(now), "software_version": SOFTWARE_VERSION,
         "feeds": feeds or {}, "outbox": outbox_state(SpoolDirs(sync_dir), time.time()),
         "peripherals": _peripherals(sync_dir), "disk_free_bytes": shutil.disk_usage(sync_dir).free,
-        "uptime_s": _uptime_s(),
+        "uptime_s": _uptime_s(), "feed_refusals": refusals or {},
     }
 
 
 def send_heartbeat(client: CentralClient, sync_dir: Path, device_id: str,
-                   feeds: dict[str, Any] | None = None) -> dict[str, Any]:
+                   feeds: dict[str, Any] | None = None, refusals: dict[str, Any] | None = None) -> dict[str, Any]:
     """POST one heartbeat; returns central's answer body; raises on anything but 200."""
     from sync.uploader import CentralRefused, CentralUnavailable
 
     import httpx
     try:
-        answer = client.request("POST", "/v1/heartbeats", build_heartbeat(sync_dir, device_id, client.now(), feeds))
+        answer = client.request("POST", "/v1/heartbeats", build_heartbeat(sync_dir, device_id, client.now(), feeds,
+                                                                       refusals))
     except httpx.HTTPError as exc:
         raise CentralUnavailable(f"central unreachable: {type(exc).__name__}") from None
     if answer.status == 429 or answer.status >= 500:

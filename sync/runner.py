@@ -88,7 +88,8 @@ class SyncRunner:
             summary = self.uploader.upload_once()
             if heartbeat:
                 answer = send_heartbeat(self.client, self.sync_dir, self.identity.device_id,
-                                        self.feeds.heartbeat_feeds(self.client.now()))
+                                        self.feeds.heartbeat_feeds(self.client.now()),
+                                        self.feeds.heartbeat_refusals())
                 beat_ok = True
                 latest = answer.get("feeds") if isinstance(answer, dict) else None
                 self.enrollment, feeds = self.feeds.refresh(self.client, self.enrollment,

@@ -20,7 +20,7 @@ from kiosk import intents as I
 from kiosk.jobs import Filters, JobIndex
 from kiosk.jobs.index import IndexError_
 from kiosk.policy import Pack, load_pack
-from kiosk.policy.pack import PACKS_DIR, read_pack
+from kiosk.policy.pack import PACKS_DIR, read_pack, version_order
 from kiosk.ports import RecordSink, Signer
 from kiosk.session import Session, SessionConfig, State
 
@@ -98,9 +98,10 @@ def intent_for_reader_event(event: object) -> object | None:
 class CityPack:
     """The station's policy pack: the one the sync process adopted from the policy feed and
     materialised under `fed_dir` (<fed_dir>/<city>/pack.toml, <fed_dir>/feed.json; fed_dir is a
-    symlink the sync process swaps atomically) when it is this city's and loads cleanly, else the
-    pack installed with the software.  Data only: a fed directory is loaded with hooks off, and a city
-    whose installed pack has hooks.py never takes a fed pack.  Logs which pack, once per change."""
+    symlink the sync process swaps atomically) when it is this city's, loads cleanly and is not older
+    (`version_order`) than the pack installed with the software, else the installed pack.  Data only:
+    a fed directory is loaded with hooks off, and a city whose installed pack has hooks.py never takes
+    a fed pack.  Logs which pack, once per change."""
 
     def __init__(self, city: str, fed_dir: Path | None) -> None:
         self.city, self.fed_dir = city, fed_dir
@@ -157,6 +158,10 @@ class CityPack:
             return self.installed(), "installed", f"policy feed v{version} does not load"
         if pack.name != self.city:
             return self.installed(), "installed", f"policy feed v{version} holds pack {pack.name!r}"
+        installed, fed = version_order(self.installed().version), version_order(pack.version)
+        if installed and fed and installed > fed:  # a software update brought newer rules than central has
+            return self.installed(), "installed", (f"installed pack {self.installed().version} is newer than "
+                                                   f"{pack.version} from policy feed v{version}")
         return pack, f"feed v{version}", "adopted from the policy feed"
 
 

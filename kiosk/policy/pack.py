@@ -27,6 +27,12 @@ _CLAUSE = re.compile(r"^\d{3} (§\d+(\(\d+\)(\d+(\(\d+\))?)?)?|\(\d+\)|list \d+)
 BOOL_FACTS = frozenset(k for k, v in FACTS.items() if v == BOOL)
 
 
+def version_order(version: str) -> tuple[int, ...]:
+    """A pack version's numbers, left to right, for ordering: "2023.82-1" → (2023, 82, 1), so
+    2023.82-1 < 2026.1-feed.  Empty when the version holds no number (then there is no order)."""
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
 class PackError(ValueError):
     """A pack file that does not load: names the pack and the problem."""
 

@@ -24,6 +24,7 @@ PROBLEMS = {
     "quarantine": "quarantined",
     "gaps": "seq gaps",
     "stale_feed": "stale feed",
+    "feed_refused": "feed refused",
 }
 BACKLOG_DEPTH = 50  # records waiting
 BACKLOG_AGE_INTERVALS = 5  # oldest unsent older than 5 heartbeat intervals
@@ -73,6 +74,8 @@ def _problems(view: dict[str, Any], interval_s: int, now: float) -> tuple[str, .
         found.append("gaps")
     if any(f.get("stale") for f in (beat.get("feeds") or {}).values()):
         found.append("stale_feed")
+    if beat.get("feed_refusals"):
+        found.append("feed_refused")
     return tuple(found)
 
 
@@ -132,9 +135,7 @@ def _row(row: Row, now: float) -> str:
     missing = v["records"]["missing"]
     missing_cell = '<span class="muted">—</span>' if missing is None else \
         f'<span class="{"bad" if missing else ""}">{missing}</span>'
-    feeds = beat.get("feeds") or {}
-    feed_cell = " ".join(f'{_e(n)} v{_e(f["version"])}' + (' <span class="bad">stale</span>' if f["stale"] else "")
-                         for n, f in sorted(feeds.items())) or '<span class="muted">—</span>'
+    feed_cell = _feeds_cell(beat.get("feeds") or {}, beat.get("feed_refusals") or {})
     status = v["status"]
     cells = [
         f'<td><div>{_e(v["label"]) or "<span class=muted>(no label)</span>"}</div>'
@@ -153,6 +154,22 @@ def _row(row: Row, now: float) -> str:
     ]
     return (f'<tr class="{status}" data-device="{_e(v["device_id"])}" data-status="{status}" '
             f'data-problems="{" ".join(row.problems)}">' + "".join(cells) + "</tr>")
+
+
+def _feeds_cell(feeds: dict[str, Any], refusals: dict[str, Any]) -> str:
+    """Adopted version per feed, "stale" when expired, and the kiosk's last refusal of a newer snapshot
+    (the operator published something the fleet will not take: wrong key, rollback, bad content)."""
+    parts = []
+    for name in sorted(set(feeds) | set(refusals)):
+        feed, refusal = feeds.get(name), refusals.get(name)
+        text = f'{_e(name)} v{_e(feed["version"])}' if feed else f'{_e(name)} <span class="muted">not adopted</span>'
+        if feed and feed["stale"]:
+            text += ' <span class="bad">stale</span>'
+        if refusal:
+            text += (f' <span class="bad" data-refused="{_e(name)}" title="{_e(refusal["at"])}">'
+                     f'refused: {_e(refusal["error"])}</span>')
+        parts.append(text)
+    return "<br>".join(parts) or '<span class="muted">—</span>'
 
 
 def _page(title: str, body: str, *, refresh: bool = False) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -22,6 +23,11 @@ PERIPHERALS = {
 }
 HEARTBEAT_FIELDS = ("device_id", "sent_at", "software_version", "feeds", "outbox", "peripherals",
                     "disk_free_bytes", "uptime_s")
+# Our extension: SYNC.md §6 ignores unknown top-level keys, so another central ignores it too.
+# {NAME: {"error": refusal code (§7), "at": time}} for each feed whose last offer the kiosk refused.
+FEED_REFUSALS = "feed_refusals"
+REFUSAL_CODE = re.compile(r"[a-z][a-z_]{0,31}")
+log = logging.getLogger("estation.central")
 
 
 def _count(value: Any) -> bool:
@@ -62,13 +68,32 @@ def heartbeat_problem(body: Any) -> str | None:
     return None
 
 
+def refusals_problem(value: Any) -> str | None:
+    """None when `value` is a valid `feed_refusals` object (≤ 16 feeds, codes only, no free text)."""
+    if not isinstance(value, dict) or len(value) > 16:
+        return "feed_refusals must be an object of at most 16 feeds"
+    for name, refusal in value.items():
+        if not FEED_NAME.fullmatch(name) or not isinstance(refusal, dict) or set(refusal) != {"error", "at"} \
+                or not isinstance(refusal["error"], str) or not REFUSAL_CODE.fullmatch(refusal["error"]) \
+                or not is_time(refusal["at"]):
+            return f"bad feed refusal {name!r}"
+    return None
+
+
 def record_heartbeat(central: Central, device_id: str, body: Any) -> dict[str, Any]:
     problem = heartbeat_problem(body)
     if problem:
         raise ApiError(400, "invalid_request", problem)
     if body["device_id"] != device_id:
         raise ApiError(403, "device_mismatch", "heartbeat for another device")
-    kept = {k: body[k] for k in HEARTBEAT_FIELDS}  # unknown keys are ignored, so not stored either
+    kept = {k: body[k] for k in HEARTBEAT_FIELDS}  # other unknown keys are ignored, so not stored either
+    if FEED_REFUSALS in body:
+        # An optional extra never costs the heartbeat: a bad one is dropped, the beat still counts.
+        refusal_problem = refusals_problem(body[FEED_REFUSALS])
+        if refusal_problem is None:
+            kept[FEED_REFUSALS] = body[FEED_REFUSALS]
+        else:
+            log.warning("heartbeat feed_refusals ignored", extra={"device_id": device_id, "problem": refusal_problem})
     central.repo.store_heartbeat(device_id=device_id, body=kept, now=central.now())
     latest = {}
     for name in central.repo.feed_names():

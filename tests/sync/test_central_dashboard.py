@@ -54,7 +54,8 @@ def build_fleet(central) -> dict[str, Device]:
     beat(central, fleet["西城 e 站 03"], age_s=80)  # online now, late 20 s from now
     beat(central, fleet["东城 e 站 04"], age_s=400)  # offline
     beat(central, fleet["通州 e 站 07"], outbox={"depth": 80, "oldest_age_s": 5400, "quarantined": 1},
-         feeds={"jobs": {"version": 4, "expires_at": "2025-01-01T00:00:00.000Z", "stale": True}})
+         feeds={"jobs": {"version": 4, "expires_at": "2025-01-01T00:00:00.000Z", "stale": True}},
+         feed_refusals={"policy": {"error": "bad_content", "at": "2025-01-01T00:00:00.000Z"}})
     d7 = fleet["通州 e 站 07"]
     assert d7.post_records([d7.record(seq=1), d7.record(seq=2), d7.record(seq=5)]).status_code == 200
     headers = {"Authorization": "Bearer " + central.central.create_operator_token()}
@@ -89,7 +90,7 @@ def test_table_states_and_filters(central):
                       "通州 e 站 07": "online"}
     problems = {label: _attr(page, d.device_id, "data-problems") for label, d in fleet.items()}
     assert problems["朝阳 e 站 01"] == "paper_out" and problems["海淀 e 站 02"] == "tamper reader"
-    assert problems["通州 e 站 07"] == "backlog quarantine gaps stale_feed"
+    assert problems["通州 e 站 07"] == "backlog quarantine gaps stale_feed feed_refused"
     late = httpx.get(central.url + "/dashboard?status=offline", headers={"Authorization": f"Bearer {token}"}).text
     assert fleet["东城 e 站 04"].device_id in late and fleet["朝阳 e 站 01"].device_id not in late
     paper = httpx.get(central.url + "/dashboard?problem=paper_out", cookies={"estation_operator": token}).text
@@ -197,3 +198,26 @@ def test_receipt_page_escapes_what_it_is_given(central):
     hostile = '"><script>alert(1)</script>'
     page = httpx.get(central.url + "/dashboard/receipt", params={"token": hostile}, headers=headers).text
     assert "<script>" not in page and "&lt;script&gt;" in page and 'data-valid="false"' in page
+
+
+def test_feed_refusals_are_shown_and_bad_ones_never_cost_the_heartbeat(central):
+    device, token = kiosk(central, "朝阳 e 站 09"), central.central.create_operator_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = {"policy": {"error": "rollback", "at": "2026-11-23T08:00:00.000Z"}}
+    beat(central, device, feed_refusals=refused)
+    assert httpx.get(f"{central.url}/v1/devices/{device.device_id}", headers=headers).json()[
+        "last_heartbeat"]["feed_refusals"] == refused
+    page = httpx.get(central.url + "/dashboard?problem=feed_refused", headers=headers).text
+    assert _attr(page, device.device_id, "data-problems") == "feed_refused"
+    assert 'data-refused="policy"' in page and "refused: rollback" in page
+    assert "policy <span" in page  # a refused feed that was never adopted is still listed
+    for bad in ({"policy": {"error": "<b>x</b>", "at": "2026-11-23T08:00:00.000Z"}},
+                {"policy": {"error": "rollback", "at": "yesterday"}},
+                {"policy": {"error": "rollback", "at": "2026-11-23T08:00:00.000Z", "detail": "/home/x"}},
+                {f"f{i}": {"error": "expired", "at": "2026-11-23T08:00:00.000Z"} for i in range(17)},
+                ["policy"], "rollback"):
+        beat(central, device, feed_refusals=bad)  # 200: the beat counts, the extra is dropped
+        assert "feed_refusals" not in httpx.get(f"{central.url}/v1/devices/{device.device_id}",
+                                                headers=headers).json()["last_heartbeat"]
+    page = httpx.get(central.url + "/dashboard", headers=headers).text
+    assert _attr(page, device.device_id, "data-problems") == "" and "<b>x" not in page

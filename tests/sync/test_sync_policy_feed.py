@@ -211,6 +211,31 @@ def test_station_falls_back_to_the_installed_pack(central, kiosk, monkeypatch):
     assert station(kiosk).pack.version == INSTALLED_XINYU
 
 
+def test_a_software_update_with_newer_rules_wins_over_an_older_fed_pack(central, kiosk, caplog):
+    """The feed can move a kiosk forward from its installed pack, never back behind it."""
+    publish(central.central, "policy", policy_content("xinyu", replace=(XINYU_4050, "age_at_least(F=45, M=50)"),
+                                                      version="2023.9-1"), 3600)  # 9 < 82: older
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    with caplog.at_level(logging.INFO, logger="estation.station"):
+        session = station(kiosk)
+    assert session.pack.version == INSTALLED_XINYU and visit(session) is True  # the installed rule
+    [used] = [r for r in caplog.records if r.getMessage() == "policy pack in use"]
+    assert used.source == "installed" and "is newer than 2023.9-1" in used.reason
+    for newer in ("2023.82-2", "2024.1-1", "2026.1-feed"):
+        publish(central.central, "policy", policy_content("xinyu", replace=(XINYU_4050, "age_at_least(F=45, M=50)"),
+                                                          version=newer), 3600)
+        assert sync_pass(kiosk) == {"policy": "adopted"}
+        assert station(kiosk).pack.version == newer
+
+
+def test_pack_versions_order_by_their_numbers():
+    from kiosk.policy.pack import version_order
+
+    assert version_order("2023.9-1") < version_order("2023.82-1") < version_order("2023.82-2") \
+        < version_order("2026.1-feed")
+    assert version_order("draft") == ()  # no numbers: no order, the fed pack is used as before
+
+
 def test_materialised_pack_is_rebuilt_from_the_adopted_snapshot(central, kiosk):
     publish(central.central, "policy", stricter_xinyu(), 3600)
     assert sync_pass(kiosk) == {"policy": "adopted"}
@@ -270,3 +295,33 @@ def test_a_disk_that_refuses_the_pack_never_stops_uploads(central, kiosk, monkey
     result = SyncRunner(kiosk).run_pass()
     assert result.error is None and result.heartbeat_ok and result.upload.stored == 1
 
+
+
+def test_a_refused_feed_shows_on_the_operators_dashboard_until_a_good_one_is_adopted(central, kiosk):
+    """The kiosk reports its last refusal in the heartbeat (`feed_refusals`, codes only); the operator
+    who published a broken pack sees "refused: bad_content" on that kiosk's row."""
+    token = central.central.create_operator_token()
+    device_id = load_enrollment(kiosk).device_id
+
+    def dashboard_row() -> str:
+        page = httpx.get(central.url + "/dashboard?problem=feed_refused", headers={"Authorization": f"Bearer {token}"})
+        assert page.status_code == 200
+        return page.text.split(f'data-device="{device_id}"', 1)[1].split("</tr>", 1)[0] \
+            if f'data-device="{device_id}"' in page.text else ""
+
+    def beat() -> dict:
+        sync_pass(kiosk)
+        r = httpx.get(f"{central.url}/v1/devices/{device_id}", headers={"Authorization": f"Bearer {token}"})
+        return r.json()["last_heartbeat"]
+
+    publish(central.central, "policy", policy_content("xinyu", extra_files={"hooks.py": "X = 1\n"}), 3600)
+    assert sync_pass(kiosk) == {"policy": "bad_content"}
+    refusals = beat()["feed_refusals"]  # the refusal goes out with the next heartbeat
+    assert list(refusals) == ["policy"] and refusals["policy"]["error"] == "bad_content"
+    assert set(refusals["policy"]) == {"error", "at"}  # no detail text leaves the kiosk
+    row = dashboard_row()
+    assert 'data-problems="feed_refused"' in row and "refused: bad_content" in row
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    assert beat()["feed_refusals"] == {}
+    assert dashboard_row() == ""  # gone from the filtered table
