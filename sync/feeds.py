@@ -11,13 +11,14 @@ An index that is missing or that this software cannot search (its SCHEMA_VERSION
 upgrade) is rebuilt from the adopted `jobs` snapshot (`ensure_job_index`, every sync pass), without
 waiting for the next feed version.
 
-The `policy` feed carries one city pack as data (docs/sync.md "Policy feed content"):
-    {"pack": "<name>", "files": {"pack.toml": "<text>", "messages.toml": "<text>"}}
+The `policy` feed carries city packs as data (docs/sync.md "Policy feed content"):
+    {"pack": "<name>", "files": {"pack.toml": "<text>", "messages.toml": "<text>"}}   one city
+    {"packs": {"<name>": {"pack.toml": "<text>", ...}, ...}}                           several
 No code: any other file name (hooks.py, any .py) is `bad_content`, and so is a pack whose installed
-namesake has hooks.py (a feed cannot carry them).  The content must load as a pack
-(kiosk.policy.pack.read_pack, hooks off).  The adopted pack is materialised for the UI process as
+namesake has hooks.py (a feed cannot carry them).  Every pack must load (kiosk.policy.pack.read_pack,
+hooks off), or the snapshot is refused whole.  The adopted packs are materialised for the UI process as
     feeds/policy-pack                  symlink → policy-pack.v<version>.<random>/, swapped atomically
-    feeds/policy-pack.v<N>.<r>/feed.json      {"feed", "version", "pack", "snapshot_sha256"}
+    feeds/policy-pack.v<N>.<r>/feed.json      {"feed", "version", "packs": [names], "snapshot_sha256"}
     feeds/policy-pack.v<N>.<r>/<name>/        pack.toml, messages.toml
 before the snapshot is recorded as adopted (a crash in between: the same snapshot is adopted again).
 """
@@ -53,6 +54,7 @@ STATUS_FILE = "status.json"
 POLICY_PACK = "policy-pack"  # under feeds/: symlink to the materialised adopted policy pack
 POLICY_FILES = ("pack.toml", "messages.toml")  # what a pack reads besides code (kiosk/policy/pack.py)
 PACK_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_PACKS = 64  # cities in one policy feed
 
 
 def policy_pack_dir(sync_dir: Path) -> Path:
@@ -241,18 +243,21 @@ class FeedClient:
         staging = self.dir / f".{POLICY_PACK}.tmp-{secrets.token_hex(4)}"
         try:
             try:
-                name, files = policy_pack_files(content)
+                packs = policy_packs(content)
             except ValueError as exc:
                 return f"policy content: {exc}"
-            pack_dir = staging / name
-            pack_dir.mkdir(parents=True, mode=0o700)
-            for file_name, text in files.items():
-                write_durably(pack_dir, file_name, text.encode("utf-8"))
+            staging.mkdir(mode=0o700)
+            for name, files in packs.items():  # every pack must load, or the snapshot is refused whole
+                pack_dir = staging / name
+                pack_dir.mkdir(mode=0o700)
+                for file_name, text in files.items():
+                    write_durably(pack_dir, file_name, text.encode("utf-8"))
+                fsync_dir(pack_dir)
+                problem = _loads_as_pack(pack_dir, name)
+                if problem:
+                    return problem
             fsync_dir(staging)
-            problem = _loads_as_pack(pack_dir, name)
-            if problem:
-                return problem
-            meta = {"feed": "policy", "version": version, "pack": name,
+            meta = {"feed": "policy", "version": version, "packs": sorted(packs),
                     "snapshot_sha256": hashlib.sha256(raw).hexdigest()}
             write_durably(staging, "feed.json", json.dumps(meta, sort_keys=True).encode("utf-8"))
             final = self.dir / f"{POLICY_PACK}.v{version}.{secrets.token_hex(4)}"
@@ -274,7 +279,7 @@ class FeedClient:
                 old.unlink(missing_ok=True)
             else:
                 shutil.rmtree(old, ignore_errors=True)
-        log.info("policy pack materialised", extra={"feed": "policy", "version": version, "pack": name})
+        log.info("policy pack materialised", extra={"feed": "policy", "version": version, "packs": sorted(packs)})
         return None
 
     def ensure_policy_pack(self) -> str:
@@ -386,30 +391,45 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def policy_pack_files(content: Any) -> tuple[str, dict[str, str]]:
-    """The pack name and files of a `policy` feed's content; ValueError says what is wrong."""
-    if not isinstance(content, dict) or set(content) != {"pack", "files"}:
-        raise ValueError('expected exactly {"pack": NAME, "files": {FILE: TEXT}}')
-    name, files = content["pack"], content["files"]
+def policy_packs(content: Any) -> dict[str, dict[str, str]]:
+    """The packs of a `policy` feed's content, name → files; ValueError says what is wrong.
+
+    One city: {"pack": NAME, "files": {FILE: TEXT}}.  Several (a central serving a province):
+    {"packs": {NAME: {FILE: TEXT}, ...}}, 1 to MAX_PACKS of them."""
+    if isinstance(content, dict) and set(content) == {"pack", "files"}:
+        if not isinstance(content["pack"], str):
+            raise ValueError("pack name is not a string")
+        packs = {content["pack"]: content["files"]}
+    elif isinstance(content, dict) and set(content) == {"packs"} and isinstance(content["packs"], dict):
+        packs = content["packs"]
+        if not 1 <= len(packs) <= MAX_PACKS:
+            raise ValueError(f"packs holds {len(packs)} packs, not 1 to {MAX_PACKS}")
+    else:
+        raise ValueError('expected exactly {"pack": NAME, "files": {FILE: TEXT}} or {"packs": {NAME: {FILE: TEXT}}}')
+    for name, files in packs.items():
+        _check_pack_files(name, files)
+    return packs
+
+
+def _check_pack_files(name: Any, files: Any) -> None:
     if not isinstance(name, str) or not PACK_NAME.fullmatch(name):
         raise ValueError(f"pack name {str(name)[:40]!r} is not [a-z][a-z0-9_]{{0,31}}")
     if not isinstance(files, dict):
-        raise ValueError("files is not an object")
+        raise ValueError(f"{name}: files is not an object")
     for file_name, text in files.items():
         if file_name.endswith(".py") or file_name == "__pycache__":
-            raise ValueError(f"{file_name[:40]!r}: code is not accepted in a policy feed, data files only")
+            raise ValueError(f"{name}: {file_name[:40]!r}: code is not accepted in a policy feed, data files only")
         if file_name not in POLICY_FILES:
-            raise ValueError(f"unknown file {file_name[:40]!r} (a pack is {', '.join(POLICY_FILES)})")
+            raise ValueError(f"{name}: unknown file {file_name[:40]!r} (a pack is {', '.join(POLICY_FILES)})")
         if not isinstance(text, str):
-            raise ValueError(f"{file_name} is not text")
+            raise ValueError(f"{name}: {file_name} is not text")
     if "pack.toml" not in files:
-        raise ValueError("pack.toml missing")
+        raise ValueError(f"{name}: pack.toml missing")
     from kiosk.policy.pack import PACKS_DIR
 
     if (PACKS_DIR / name / "hooks.py").exists():
         raise ValueError(f"the installed pack {name!r} has hooks.py (code), which a feed cannot carry: "
                          "update it with the software")
-    return name, files
 
 
 def _loads_as_pack(pack_dir: Path, name: str) -> str | None:

@@ -143,11 +143,12 @@ class CityPack:
         try:
             meta = json.loads((directory / "feed.json").read_text(encoding="utf-8"))
             version = int(meta["version"])
-            fed_city = str(meta["pack"])
+            # "packs" since one feed may carry several cities; "pack" as materialised by 0.1.0
+            fed_cities = [str(name) for name in meta["packs"]] if "packs" in meta else [str(meta["pack"])]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             return self.installed(), "installed", f"adopted policy pack unreadable: {exc}"[:200]
-        if fed_city != self.city:
-            return self.installed(), "installed", f"policy feed v{version} is for pack {fed_city!r}"
+        if self.city not in fed_cities:
+            return self.installed(), "installed", f"policy feed v{version} has no pack for {self.city!r}"
         if (PACKS_DIR / self.city / "hooks.py").exists():
             return self.installed(), "installed", "installed pack has hooks.py: not replaceable by the feed"
         try:

@@ -88,7 +88,8 @@ def test_published_pack_is_adopted_and_the_station_evaluates_with_it(central, ki
     version = put_policy(central, stricter_xinyu())
     assert sync_pass(kiosk) == {"policy": "adopted"}
     target, meta = materialised(kiosk)
-    assert meta == {"feed": "policy", "version": version, "pack": "xinyu", "snapshot_sha256": meta["snapshot_sha256"]}
+    assert meta == {"feed": "policy", "version": version, "packs": ["xinyu"],
+                    "snapshot_sha256": meta["snapshot_sha256"]}
     assert sorted(p.name for p in (policy_pack_dir(kiosk) / "xinyu").iterdir()) == ["messages.toml", "pack.toml"]
     with caplog.at_level(logging.INFO, logger="estation.station"):
         session = station(kiosk)
@@ -130,8 +131,41 @@ def test_feed_for_another_city_is_adopted_but_ignored(central, kiosk, caplog):
         xinyu = station(kiosk, "xinyu")
     assert xinyu.pack.name == "xinyu" and xinyu.pack.version == INSTALLED_XINYU and visit(xinyu) is True
     used = [r for r in caplog.records if r.getMessage() == "policy pack in use"]
-    assert used[-1].source == "installed" and "wenzhou" in used[-1].reason
+    assert used[-1].source == "installed" and "no pack for 'xinyu'" in used[-1].reason
     assert station(kiosk, "wenzhou").pack.version == "2026.9-feed"
+
+
+def test_one_feed_carries_the_packs_of_several_cities(central, kiosk):
+    """A central serving a province publishes every city's pack in one feed; each station takes its own."""
+    packs = {"packs": {"xinyu": stricter_xinyu()["files"],
+                       "wenzhou": policy_content("wenzhou", version="2026.9-feed")["files"]}}
+    version = put_policy(central, packs)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    target, meta = materialised(kiosk)
+    assert meta["packs"] == ["wenzhou", "xinyu"] and meta["version"] == version
+    xinyu = station(kiosk, "xinyu")
+    assert xinyu.pack.version == FED_VERSION and visit(xinyu) is False  # the fed rule: women from 45
+    assert station(kiosk, "wenzhou").pack.version == "2026.9-feed"
+    assert station(kiosk, "xuchang").pack.name == "xuchang"  # not in the feed: the installed pack
+    # one bad pack refuses the whole snapshot: a province's kiosks never run half a publication
+    broken = {"packs": {**packs["packs"], "liaocheng": {"pack.toml": "[pack\n"}}}
+    refused(central, kiosk, broken, "'liaocheng' does not load")
+    refused(central, kiosk, {"packs": {}}, "not 1 to 64")
+    refused(central, kiosk, {"packs": {"xinyu": packs["packs"]["xinyu"], "wenzhou": {"hooks.py": ""}}},
+            "wenzhou: 'hooks.py': code is not accepted")
+    refused(central, kiosk, {"packs": ["xinyu"]}, "expected exactly")
+    refused(central, kiosk, {"pack": ["xinyu"], "files": {}}, "pack name is not a string")
+
+
+def test_a_station_reads_a_pack_materialised_by_older_software(central, kiosk):
+    """feed.json of 0.1.0 named one `pack`; the station still takes it after an upgrade."""
+    publish(central.central, "policy", stricter_xinyu(), 3600)
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    meta_file = policy_pack_dir(kiosk) / "feed.json"
+    meta = json.loads(meta_file.read_text())
+    meta["pack"] = meta.pop("packs")[0]
+    meta_file.write_text(json.dumps(meta))
+    assert station(kiosk).pack.version == FED_VERSION
 
 
 # ----------------------------------------------------------------------------- refused
