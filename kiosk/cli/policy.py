@@ -1,4 +1,5 @@
-"""`estation policy evaluate | retirement | packs` (POLICY.md §6).
+"""`estation policy evaluate | retirement | packs` (POLICY.md §6), and `feed`: the content of a
+`policy` feed snapshot made from pack directories (docs/sync.md "Policy feed content").
 
 Bad input raises UsageError: the root prints one `error:` line and exits 2.  Output is
 one JSON object on stdout, UTF-8 whatever the locale.
@@ -35,9 +36,14 @@ def register(subparsers: Any) -> None:
     pk = sub.add_parser("packs", help="list packs, versions, programs and cited clauses")
     pk.set_defaults(handler=cmd_packs)
 
+    fd = sub.add_parser("feed", help="print policy feed content made from pack directories, for "
+                                     "`estation-central feeds publish --name policy --file`")
+    fd.add_argument("dirs", nargs="+", metavar="PACK_DIR", help="a pack directory (pack.toml, messages.toml)")
+    fd.set_defaults(handler=cmd_feed)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    raise UsageError("policy: choose evaluate, retirement or packs")
+    raise UsageError("policy: choose evaluate, retirement, packs or feed")
 
 
 def _date(text: str, what: str):
@@ -109,3 +115,36 @@ def cmd_packs(args: argparse.Namespace) -> int:
             }
         )
     return _emit({"packs": packs})
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """The content every kiosk will accept: the checks of adoption (sync.feeds) run here first, so
+    an operator learns of a broken pack before publishing it to the fleet."""
+    from pathlib import Path
+
+    from kiosk.policy.pack import read_pack
+    from sync.feeds import POLICY_FILES, policy_packs
+
+    packs: dict[str, dict[str, str]] = {}
+    for directory in map(Path, args.dirs):
+        if not (directory / "pack.toml").is_file():
+            raise UsageError(f"{directory}: no pack.toml (not a pack directory)")
+        if (directory / "hooks.py").exists():
+            raise UsageError(f"{directory}: has hooks.py; a feed carries data only, code goes with the software")
+        try:
+            pack = read_pack(directory, hooks=False)
+            files = {name: (directory / name).read_text(encoding="utf-8") for name in POLICY_FILES
+                     if (directory / name).is_file()}
+        except Exception as exc:  # noqa: BLE001 - whatever fails to load is the operator's message
+            raise UsageError(f"{directory}: does not load as a pack: {str(exc)[:300]}") from None
+        if pack.name in packs:
+            raise UsageError(f"{directory}: pack {pack.name!r} given twice")
+        packs[pack.name] = files
+    # One pack keeps the single-pack form, which kiosks of every version read.
+    content = {"pack": next(iter(packs)), "files": next(iter(packs.values()))} if len(packs) == 1 \
+        else {"packs": packs}
+    try:
+        policy_packs(content)
+    except ValueError as exc:
+        raise UsageError(f"policy feed content: {exc}") from None
+    return _emit(content)

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -359,3 +360,36 @@ def test_a_refused_feed_shows_on_the_operators_dashboard_until_a_good_one_is_ado
     assert sync_pass(kiosk) == {"policy": "adopted"}
     assert beat()["feed_refusals"] == {}
     assert dashboard_row() == ""  # gone from the filtered table
+
+
+def test_an_operator_makes_the_feed_from_pack_directories_and_publishes_it(central, kiosk, tmp_path):
+    """`estation policy feed DIR…` → `estation-central feeds publish` → the kiosk adopts → the station uses it."""
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[2])
+
+    edited = tmp_path / "xinyu"
+    shutil.copytree(PACKS_DIR / "xinyu", edited, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    toml = (edited / "pack.toml").read_text("utf-8").replace(XINYU_4050, "age_at_least(F=45, M=50)")
+    (edited / "pack.toml").write_text(toml.replace('version = "2023.82-1"', 'version = "2026.5-1"'), "utf-8")
+    made = cli("kiosk", "policy", "feed", str(edited), str(PACKS_DIR / "wenzhou"))
+    assert made.returncode == 0, made.stderr
+    content = tmp_path / "policy.json"
+    content.write_text(made.stdout, "utf-8")
+    assert sorted(json.loads(made.stdout)["packs"]) == ["wenzhou", "xinyu"]
+    published = cli("sync.central.cli", "feeds", "publish", "--db", central.central.settings.db_url,
+                    "--name", "policy", "--file", str(content))
+    assert published.returncode == 0, published.stderr
+    assert sync_pass(kiosk) == {"policy": "adopted"}
+    session = station(kiosk)
+    assert session.pack.version == "2026.5-1" and visit(session) is False
+    # what no kiosk would take is refused before it reaches the fleet: one error line, exit 2
+    (edited / "hooks.py").write_text("PREDICATES = {}\n")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pack.toml").write_text("[pack\n", "utf-8")
+    for args, message in ((str(edited),), "has hooks.py"), ((str(broken),), "does not load as a pack"), \
+            ((str(tmp_path),), "no pack.toml"), ((str(PACKS_DIR / "xinyu"), str(PACKS_DIR / "xinyu")), "given twice"):
+        refused = cli("kiosk", "policy", "feed", *args)
+        assert refused.returncode == 2 and refused.stdout == "" and message in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
