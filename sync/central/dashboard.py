@@ -12,22 +12,9 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from sync.central.fleet import STATUSES, all_device_views
+from sync.central.fleet import PROBLEMS, STATUSES, all_device_views, problems_of
 from sync.central.service import Central
 from sync.protocol.timefmt import format_unix, parse_time
-
-PROBLEMS = {
-    "paper_out": "paper out",
-    "tamper": "tamper open",
-    "reader": "reader fault",
-    "backlog": "outbox backlog",
-    "quarantine": "quarantined",
-    "gaps": "seq gaps",
-    "stale_feed": "stale feed",
-    "feed_refused": "feed refused",
-}
-BACKLOG_DEPTH = 50  # records waiting
-BACKLOG_AGE_INTERVALS = 5  # oldest unsent older than 5 heartbeat intervals
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans",sans-serif;margin:16px;color:#1b1b1b;background:#fafafa}
@@ -55,35 +42,11 @@ class Row:
     problems: tuple[str, ...]
 
 
-def _problems(view: dict[str, Any], interval_s: int, now: float) -> tuple[str, ...]:
-    beat = view.get("last_heartbeat") or {}
-    peripherals = beat.get("peripherals") or {}
-    outbox = beat.get("outbox") or {}
-    found = []
-    if peripherals.get("printer") == "paper_out":
-        found.append("paper_out")
-    if peripherals.get("tamper") == "open":
-        found.append("tamper")
-    if peripherals.get("id_reader") == "fault":
-        found.append("reader")
-    if outbox.get("depth", 0) >= BACKLOG_DEPTH or outbox.get("oldest_age_s", 0) > BACKLOG_AGE_INTERVALS * interval_s:
-        found.append("backlog")
-    if outbox.get("quarantined", 0) > 0:
-        found.append("quarantine")
-    if (view["records"]["missing"] or 0) > 0:
-        found.append("gaps")
-    if any(f.get("stale") for f in (beat.get("feeds") or {}).values()):
-        found.append("stale_feed")
-    if beat.get("feed_refusals"):
-        found.append("feed_refused")
-    return tuple(found)
-
-
 def fleet_rows(central: Central) -> list[Row]:
     now = central.now()
     recent = central.repo.records_since(since_text=format_unix(now - 86400))
     interval = central.settings.heartbeat_interval_s
-    return [Row(v, recent.get(v["device_id"], 0), _problems(v, interval, now)) for v in all_device_views(central)]
+    return [Row(v, recent.get(v["device_id"], 0), problems_of(v, interval)) for v in all_device_views(central)]
 
 
 def select(rows: list[Row], status: str | None, problem: str | None) -> list[Row]:

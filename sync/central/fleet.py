@@ -28,6 +28,18 @@ HEARTBEAT_FIELDS = ("device_id", "sent_at", "software_version", "feeds", "outbox
 FEED_REFUSALS = "feed_refusals"
 REFUSAL_CODE = re.compile(r"[a-z][a-z_]{0,31}")
 log = logging.getLogger("estation.central")
+PROBLEMS = {  # what a device's last heartbeat and records show; the dashboard's filters
+    "paper_out": "paper out",
+    "tamper": "tamper open",
+    "reader": "reader fault",
+    "backlog": "outbox backlog",
+    "quarantine": "quarantined",
+    "gaps": "seq gaps",
+    "stale_feed": "stale feed",
+    "feed_refused": "feed refused",
+}
+BACKLOG_DEPTH = 50  # records waiting
+BACKLOG_AGE_INTERVALS = 5  # oldest unsent older than 5 heartbeat intervals
 
 
 def _count(value: Any) -> bool:
@@ -133,15 +145,48 @@ def all_device_views(central: Central) -> list[dict[str, Any]]:
     return [device_view(central, d, counts.get(d.device_id)) for d in central.repo.devices()]
 
 
+def problems_of(view: dict[str, Any], interval_s: int) -> tuple[str, ...]:
+    """The PROBLEMS a device view shows (dashboard rows and filters, /metrics)."""
+    beat = view.get("last_heartbeat") or {}
+    peripherals = beat.get("peripherals") or {}
+    outbox = beat.get("outbox") or {}
+    found = []
+    if peripherals.get("printer") == "paper_out":
+        found.append("paper_out")
+    if peripherals.get("tamper") == "open":
+        found.append("tamper")
+    if peripherals.get("id_reader") == "fault":
+        found.append("reader")
+    if outbox.get("depth", 0) >= BACKLOG_DEPTH or \
+            outbox.get("oldest_age_s", 0) > BACKLOG_AGE_INTERVALS * interval_s:
+        found.append("backlog")
+    if outbox.get("quarantined", 0) > 0:
+        found.append("quarantine")
+    if (view["records"]["missing"] or 0) > 0:
+        found.append("gaps")
+    if any(f.get("stale") for f in (beat.get("feeds") or {}).values()):
+        found.append("stale_feed")
+    if beat.get("feed_refusals"):
+        found.append("feed_refused")
+    return tuple(found)
+
+
 def metrics_text(central: Central) -> str:
-    by_status = dict.fromkeys(STATUSES, 0)
-    now, interval = central.now(), central.settings.heartbeat_interval_s
-    for device in central.repo.devices():
-        by_status[status_of(device, now, interval)] += 1
+    """Counts only, labels from fixed sets: no device ids, nothing a kiosk sent as text."""
+    by_status, by_problem = dict.fromkeys(STATUSES, 0), dict.fromkeys(PROBLEMS, 0)
+    for view in all_device_views(central):
+        by_status[view["status"]] += 1
+        if view["status"] != "revoked":
+            for problem in problems_of(view, central.settings.heartbeat_interval_s):
+                by_problem[problem] += 1
     lines = ["# HELP estation_records_total Records stored (accepted) by central.",
              "# TYPE estation_records_total counter",
              f"estation_records_total {central.repo.count_records()}",
              "# HELP estation_devices Enrolled devices by fleet status.",
              "# TYPE estation_devices gauge"]
     lines += [f'estation_devices{{status="{s}"}} {n}' for s, n in by_status.items()]
+    lines += ["# HELP estation_devices_with_problem Enrolled, unrevoked devices showing a problem "
+              "(as on the dashboard; a device may show several).",
+              "# TYPE estation_devices_with_problem gauge"]
+    lines += [f'estation_devices_with_problem{{problem="{p}"}} {n}' for p, n in by_problem.items()]
     return "\n".join(lines) + "\n"

@@ -221,3 +221,17 @@ def test_feed_refusals_are_shown_and_bad_ones_never_cost_the_heartbeat(central):
                                                 headers=headers).json()["last_heartbeat"]
     page = httpx.get(central.url + "/dashboard", headers=headers).text
     assert _attr(page, device.device_id, "data-problems") == "" and "<b>x" not in page
+
+
+def test_metrics_count_the_dashboards_problems_with_bounded_labels(central):
+    fleet = build_fleet(central)
+    gone = kiosk(central, "门头沟 e 站 08")
+    beat(central, gone, peripherals=peripherals(printer="paper_out"))
+    httpx.post(f"{central.url}/v1/devices/{gone.device_id}/revoke",  # revoked: its last beat no longer counts
+               headers={"Authorization": "Bearer " + central.central.create_operator_token()})
+    text = httpx.get(central.url + "/metrics").text
+    counts = {line.split('"')[1]: int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith("estation_devices_with_problem{")}
+    assert counts == {"paper_out": 1, "tamper": 1, "reader": 1, "backlog": 1, "quarantine": 1, "gaps": 1,
+                      "stale_feed": 1, "feed_refused": 1}
+    assert not any(d.device_id in text or label in text for label, d in fleet.items())
