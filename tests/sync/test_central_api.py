@@ -4,7 +4,9 @@ enrollment (§3), request auth (§4), record ingest rules (§5), heartbeats and 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -14,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sync.protocol import signed as sig
 from sync.protocol.b64u import b64u_decode, b64u_encode
 from sync.protocol.jsonprofile import canonical
-from sync.protocol.keys import raw_public
+from sync.central.service import token_hash
+from sync.protocol.keys import device_id_of, raw_public
 from sync.protocol.records import build_record, receipt_problem
 from sync_helpers import Device, uuid7
 
@@ -389,3 +392,42 @@ def test_central_checks_a_residents_receipt_token(central):
     kept = check(token).json()
     assert kept["valid"] and kept["device"]["revoked"] is True
     assert check(minted).json()["reason"] == "device_revoked"
+
+
+# ------------------------------------------------------------------ concurrency and stored text (review)
+
+def test_a_one_use_token_enrols_one_device_however_many_race_for_it(central):
+    """Many kiosks start enrolling with one token at the same instant (a barrier), 5 rounds."""
+    repo, now = central.central.repo, time.time()
+    for round_ in range(5):
+        token, _ = central.central.create_enroll_token(uses=1)
+        keys = [raw_public(Ed25519PrivateKey.generate()) for _ in range(16)]
+        start = threading.Barrier(len(keys))
+
+        def enroll(public: bytes) -> str:
+            start.wait()
+            return repo.enroll(device_id=device_id_of(public), public_key=public, token_hash=token_hash(token),
+                               hardware_id="hw", software_version="0.1.0", now=now, now_text="t")[0]
+        with ThreadPoolExecutor(len(keys)) as pool:
+            outcomes = sorted(pool.map(enroll, keys))
+        assert outcomes == ["created"] + ["invalid_token"] * 15, (round_, outcomes)
+    assert len(repo.devices()) == 5
+
+
+def test_nul_characters_are_a_400_on_both_engines_never_a_500(central):
+    """PostgreSQL cannot store NUL in text; SQLite could, but both answer alike."""
+    headers = operator_headers(central)
+    token, _ = central.central.create_enroll_token()
+    body = Device(central.url).enroll_body(token, hardware_id="pi\u00005")
+    assert error_of(r := httpx.post(central.url + "/v1/enroll", json=body)) == "invalid_request", r.text
+    assert httpx.post(central.url + "/v1/enroll-tokens", json={"label": "x\u0000"},
+                      headers=headers).status_code == 400
+    enrolled_device = enrolled(central)
+    r = httpx.post(f"{central.url}/v1/devices/{enrolled_device.device_id}/revoke", json={"reason": "a\u0000"},
+                   headers=headers)
+    assert r.status_code == 400 and error_of(r) == "invalid_request"
+    for path in ("/v1/devices/a%00b", "/v1/devices/a%00b/revoke"):
+        method = "POST" if path.endswith("revoke") else "GET"
+        r = httpx.request(method, central.url + path, headers=headers)
+        assert r.status_code in (400, 404) and error_of(r) in ("invalid_request", "not_found"), r.text
+    assert len(central.central.repo.devices()) == 1  # nothing half-stored

@@ -13,7 +13,7 @@ from sync.central.api.routes import dashboard, devices, enroll, feeds, health, h
 from sync.central.errors import ApiError
 from sync.central.service import Central
 from sync.central.settings import Settings
-from sync.central.storage import StorageUnavailable
+from sync.central.storage import StorageUnavailable, ValueRefused
 
 log = logging.getLogger("estation.central")
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
@@ -33,6 +33,10 @@ def create_app(central: Central) -> FastAPI:
     async def on_storage_down(request: Request, exc: StorageUnavailable):
         log.warning("storage unavailable", extra={"path": request.url.path, "problem": str(exc)[:200]})
         return error_response(ApiError(503, "unavailable", "storage unavailable", headers={"Retry-After": "5"}))
+
+    @app.exception_handler(ValueRefused)
+    async def on_value_refused(request: Request, exc: ValueRefused):
+        return error_response(ApiError(400, "invalid_request", "a text value holds a NUL character"))
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError):

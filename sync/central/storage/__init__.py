@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.central.storage.repository import Repository, StorageUnavailable
+from sync.central.storage.repository import Repository, StorageUnavailable, ValueRefused
 
 
 def open_repository(url: str) -> Repository:
@@ -20,4 +20,4 @@ def open_repository(url: str) -> Repository:
     return repo
 
 
-__all__ = ["Repository", "StorageUnavailable", "open_repository"]
+__all__ = ["Repository", "StorageUnavailable", "ValueRefused", "open_repository"]

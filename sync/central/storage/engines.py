@@ -25,6 +25,10 @@ class Conflict(Exception):
     """A unique constraint fired in a concurrent transaction: retry the transaction."""
 
 
+class ValueRefused(Exception):
+    """A value no engine can store as given, e.g. text with a NUL character (→ 400 invalid_request)."""
+
+
 class _Pool:
     def __init__(self, connect, size: int = POOL_SIZE) -> None:
         self._connect = connect
@@ -156,6 +160,8 @@ class PostgresEngine:
             yield
         except (errors.UniqueViolation, errors.SerializationFailure, errors.DeadlockDetected) as exc:
             raise Conflict(str(exc)) from exc
+        except self._psycopg.DataError as exc:  # the repository refuses NUL first; this is the backstop
+            raise ValueRefused(str(exc)) from exc
         except (self._psycopg.OperationalError, self._psycopg.InterfaceError) as exc:
             raise StorageUnavailable(str(exc)) from exc
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync.central.storage.engines import Conflict, StorageUnavailable
+from sync.central.storage.engines import Conflict, StorageUnavailable, ValueRefused
 from sync.central.storage.schema import SCHEMA_VERSION, statements
 
 NONCE_TTL_S = 600
@@ -36,6 +36,15 @@ class DeviceRow:
 
 _DEVICE_COLUMNS = ("device_id, public_key, token_hash, label, hardware_id, software_version, enrolled_at, "
                    "revoked_at, revoke_reason, last_seen, last_heartbeat")
+
+
+def _storable(params: Sequence[Any]) -> tuple[Any, ...]:
+    """The parameters, or ValueRefused for text with a NUL: PostgreSQL cannot store one, and SQLite
+    must answer the same (a kiosk's hardware_id, an operator's label, a device id in a path)."""
+    values = tuple(params)
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        raise ValueRefused("text with a NUL character")
+    return values
 
 
 def _device(row: Sequence[Any] | None) -> DeviceRow | None:
@@ -76,7 +85,7 @@ class Repository:
             try:
                 with self.engine.transaction() as conn:
                     def execute(query: str, params: Sequence[Any] = ()) -> Any:
-                        return conn.execute(self.engine.sql(query), tuple(params))
+                        return conn.execute(self.engine.sql(query), _storable(params))
 
                     def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
                         self.engine.insert_rows(conn, table, columns, rows)
@@ -91,7 +100,7 @@ class Repository:
         """One statement on its own, in autocommit: the row ("one"), rows ("all") or rowcount."""
         try:
             with self.engine.statement() as conn:
-                cursor = conn.execute(self.engine.sql(query), tuple(params))
+                cursor = conn.execute(self.engine.sql(query), _storable(params))
                 if fetch == "one":
                     return cursor.fetchone()
                 return cursor.fetchall() if fetch == "all" else cursor.rowcount
@@ -171,11 +180,12 @@ class Repository:
                 if device.revoked_at is not None:
                     return "revoked", device
                 return ("again" if device.token_hash == token_hash else "other_token"), device
-            token = ex("SELECT label, uses_left, expires_at FROM enroll_tokens WHERE token_hash = ?",
-                       (token_hash,)).fetchone()
-            if token is None or token[1] < 1 or token[2] <= now:
+            # One guarded statement takes the use: under READ COMMITTED a SELECT then UPDATE let
+            # concurrent enrolments all see the last use (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises).
+            if ex("UPDATE enroll_tokens SET uses_left = uses_left - 1 "
+                  "WHERE token_hash = ? AND uses_left >= 1 AND expires_at > ?", (token_hash, now)).rowcount != 1:
                 return "invalid_token", None
-            ex("UPDATE enroll_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?", (token_hash,))
+            token = ex("SELECT label FROM enroll_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
             ex(f"INSERT INTO devices ({_DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
                (device_id, public_key, token_hash, token[0], hardware_id, software_version, now_text))
             return "created", _device(ex(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?",
