@@ -178,9 +178,12 @@ def cmd_feeds_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_rotate(args: argparse.Namespace) -> int:
-    from sync.central.feeds import rotate_feed_key
+    from sync.central.feeds import FeedKeyRotated, rotate_feed_key
 
-    link = rotate_feed_key(_central(args))
+    try:
+        link = rotate_feed_key(_central(args))
+    except FeedKeyRotated as exc:
+        raise EstationError(str(exc)) from None
     print(f"feed key rotated {link['signed']['old_key_id']} -> {link['signed']['new_key_id']}")
     return 0
 

@@ -18,10 +18,17 @@ from sync.protocol.keys import key_id, raw_private, raw_public
 from sync.protocol.timefmt import format_unix, parse_time
 
 MIN_EXPIRES_S, MAX_EXPIRES_S = 60, 31536000
+RESIGN_AT = 0.4  # of a snapshot's lifetime: re-signed before half of it is gone (§7)
 
 
-def publish(central: Central, name: str, content: dict[str, Any], expires_in_s: int) -> str:
-    """Store and return (as C(x) text) the next version of feed `name`, signed by the current feed key."""
+class FeedKeyRotated(Exception):
+    """A concurrent rotation replaced the feed key first."""
+
+
+def publish(central: Central, name: str, content: dict[str, Any], expires_in_s: int, *,
+            replacing: int | None = None) -> str:
+    """Store and return (as C(x) text) the next version of feed `name`, signed by the current feed key
+    (or, re-signing version `replacing`, the version someone else published first)."""
     central.keyring.reload()  # the key may have been rotated by the CLI in another process
     feed_key = central.keyring.keys.feed
     now = central.now()
@@ -33,7 +40,7 @@ def publish(central: Central, name: str, content: dict[str, Any], expires_in_s: 
         return canonical(sig.sign_object(feed_key, sig.FEED, signed)).decode("utf-8")
 
     return central.repo.publish_feed(name=name, build=build, content_text=canonical(content).decode("utf-8"),
-                                     expires_in_s=expires_in_s, now_text=format_unix(now))
+                                     expires_in_s=expires_in_s, now_text=format_unix(now), replacing=replacing)
 
 
 def publish_request(central: Central, name: str, body: Any) -> str:
@@ -49,7 +56,7 @@ def publish_request(central: Central, name: str, body: Any) -> str:
 
 
 def current_snapshot(central: Central, name: str) -> tuple[int, str]:
-    """The latest snapshot, re-signed as a new version when half its lifetime is gone."""
+    """The latest snapshot, re-signed as a new version once RESIGN_AT of its lifetime is gone."""
     if not FEED_NAME.fullmatch(name):
         raise ApiError(404, "unknown_feed", "no such feed")
     latest = central.repo.latest_feed(name=name)
@@ -58,8 +65,8 @@ def current_snapshot(central: Central, name: str) -> tuple[int, str]:
     version, snapshot_text, content_text, expires_in_s = latest
     signed = json.loads(snapshot_text)["signed"]
     issued, expires = parse_time(signed["issued_at"]).timestamp(), parse_time(signed["expires_at"]).timestamp()
-    if central.now() >= issued + (expires - issued) / 2:
-        snapshot_text = publish(central, name, json.loads(content_text), expires_in_s)
+    if central.now() >= issued + (expires - issued) * RESIGN_AT:
+        snapshot_text = publish(central, name, json.loads(content_text), expires_in_s, replacing=version)
         version = json.loads(snapshot_text)["signed"]["version"]
     return version, snapshot_text
 
@@ -81,8 +88,10 @@ def rotate_feed_key(central: Central) -> dict[str, Any]:
         return canonical({"signed": signed, "sig": b64u_encode(old.sign(data)),
                           "sig_new": b64u_encode(new.sign(data))}).decode("utf-8")
 
-    link = json.loads(central.repo.add_rotation(build=build))
-    central.repo.replace_central_key(purpose="feed", key_id=key_id(new_public), private=raw_private(new),
-                                     now_text=central.now_text())
+    text = central.repo.rotate_feed_key(old_key_id=key_id(raw_public(old)), build=build,
+                                        new_key_id=key_id(new_public), new_private=raw_private(new),
+                                        now_text=central.now_text())
+    if text is None:
+        raise FeedKeyRotated("the feed key was rotated by someone else meanwhile; nothing changed, run it again")
     central.keyring.reload()
-    return link
+    return json.loads(text)

@@ -93,24 +93,31 @@ def _link_problem(link: Any) -> str | None:
 
 def follow_chain(pinned: bytes, target_key_id: str, rotations: list[Any]) -> bytes | None:
     """The public key with `target_key_id` reached from `pinned` along links each signed by the old
-    and the new key over the same bytes; None when there is no such chain."""
-    current = pinned
-    for _ in range(MAX_CHAIN):
-        if key_id(current) == target_key_id:
-            return current
-        step = None
-        for link in rotations:
-            if _link_problem(link) or link["signed"]["old_key_id"] != key_id(current):
-                continue
-            new_key = b64u_decode(link["signed"]["new_key"])
-            data = sig.signing_input(sig.FEED_KEY, link["signed"])
-            if verify_ed25519(Ed25519PublicKey.from_public_bytes(current), b64u_decode(link["sig"]), data) and \
-                    verify_ed25519(Ed25519PublicKey.from_public_bytes(new_key), b64u_decode(link["sig_new"]), data):
-                step = new_key
-                break
-        if step is None:
+    and the new key over the same bytes; None when there is no such chain.
+
+    Breadth first over every valid link, not the first one that fits: a chain that forked (two
+    rotations from one key) must not strand a kiosk on the branch central no longer uses."""
+    frontier, seen = [pinned], {key_id(pinned)}
+    for _ in range(MAX_CHAIN + 1):
+        for current in frontier:
+            if key_id(current) == target_key_id:
+                return current
+        following = []
+        for current in frontier:
+            for link in rotations:
+                if _link_problem(link) or link["signed"]["old_key_id"] != key_id(current) \
+                        or link["signed"]["new_key_id"] in seen:
+                    continue
+                new_key = b64u_decode(link["signed"]["new_key"])
+                data = sig.signing_input(sig.FEED_KEY, link["signed"])
+                if verify_ed25519(Ed25519PublicKey.from_public_bytes(current), b64u_decode(link["sig"]), data) and \
+                        verify_ed25519(Ed25519PublicKey.from_public_bytes(new_key), b64u_decode(link["sig_new"]),
+                                       data):
+                    seen.add(link["signed"]["new_key_id"])
+                    following.append(new_key)
+        if not following:
             return None
-        current = step
+        frontier = following
     return None
 
 

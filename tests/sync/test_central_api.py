@@ -431,3 +431,50 @@ def test_nul_characters_are_a_400_on_both_engines_never_a_500(central):
         r = httpx.request(method, central.url + path, headers=headers)
         assert r.status_code in (400, 404) and error_of(r) in ("invalid_request", "not_found"), r.text
     assert len(central.central.repo.devices()) == 1  # nothing half-stored
+
+
+def test_racing_rotations_never_fork_the_feed_key_chain(central):
+    from sync.central.feeds import FeedKeyRotated, rotate_feed_key
+
+    start = threading.Barrier(6)
+
+    def rotate(_: int) -> str:
+        start.wait()
+        try:
+            return rotate_feed_key(central.central)["signed"]["new_key_id"]
+        except FeedKeyRotated:
+            return "lost"
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(rotate, range(6)))
+    links = [json.loads(t) for t in central.central.repo.rotations()]
+    assert len(links) == 6 - outcomes.count("lost") >= 1  # one link per winner, nothing from the losers
+    assert all(b["signed"]["old_key_id"] == a["signed"]["new_key_id"] for a, b in zip(links, links[1:]))
+    active = [k for k in central.central.repo.central_keys() if k[1] == "feed" and not k[3]]
+    assert len(active) == 1 and active[0][0] == links[-1]["signed"]["new_key_id"]
+
+
+def test_racing_fetches_past_the_resign_point_publish_one_new_version(central):
+    from sync.central.feeds import current_snapshot, publish
+
+    publish(central.central, "jobs", {"jobs": []}, 100)
+    central.clock.shift = 41  # 41 % of the lifetime gone: re-signed before half of it is
+    start = threading.Barrier(8)
+
+    def fetch(_: int) -> int:
+        start.wait()
+        return current_snapshot(central.central, "jobs")[0]
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(fetch, range(8))) == {2}
+    assert central.central.repo.latest_feed(name="jobs")[0] == 2
+
+
+@pytest.mark.parametrize("header, matches", [
+    ('"1"', True), ('W/"1"', True), ('"0", "1"', True), ('"0",W/"1"', True), ("*", True),
+    ('"2"', False), ('"0", "2"', False), ("1", False), ("", False)])
+def test_if_none_match_takes_lists_and_weak_tags(central, header, matches):
+    from sync.central.feeds import publish
+
+    publish(central.central, "jobs", {"jobs": []}, 3600)
+    device = enrolled(central)
+    r = device.send("GET", "/v1/feeds/jobs", content_type=None, headers={"If-None-Match": header})
+    assert r.status_code == (304 if matches else 200) and r.headers["etag"] == '"1"'

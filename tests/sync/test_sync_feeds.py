@@ -329,3 +329,19 @@ def test_damaged_snapshot_is_a_clear_error_and_keeps_the_index(central, kiosk, c
     adopt_jobs(central, kiosk, version=2)  # the damaged file is no baseline: current() sees nothing
     assert FeedClient(kiosk).ensure_job_index() == "current"
     assert_searchable(index, snapshot_file)
+
+
+def test_a_forked_rotation_chain_still_leads_to_the_key_in_use():
+    """Two links from one key (a fork left by older central software): the kiosk searches every
+    branch, so the key central signs with now is still reached and the dead branch costs nothing."""
+    pinned, dead, live, next_ = (Ed25519PrivateKey.generate() for _ in range(4))
+
+    def link(old, new, seq):
+        signed = {"seq": seq, "old_key_id": key_id(raw_public(old)), "new_key_id": key_id(raw_public(new)),
+                  "new_key": b64u_encode(raw_public(new)), "issued_at": "2025-01-01T00:00:00.000Z"}
+        data = sig.signing_input(sig.FEED_KEY, signed)
+        return {"signed": signed, "sig": b64u_encode(old.sign(data)), "sig_new": b64u_encode(new.sign(data))}
+    chain = [link(pinned, dead, 1), link(pinned, live, 2), link(live, next_, 3)]
+    assert follow_chain(raw_public(pinned), key_id(raw_public(next_)), chain) == raw_public(next_)
+    assert follow_chain(raw_public(pinned), key_id(raw_public(dead)), chain) == raw_public(dead)
+    assert follow_chain(raw_public(pinned), key_id(raw_public(Ed25519PrivateKey.generate())), chain) is None

@@ -325,11 +325,16 @@ class Repository:
         return [r[0] for r in self._run(lambda ex: ex("SELECT DISTINCT name FROM feeds ORDER BY name").fetchall())]
 
     def publish_feed(self, *, name: str, build: Callable[[int], str], content_text: str, expires_in_s: int,
-                     now_text: str) -> str:
-        """Store version = latest + 1 of `name`; `build(version)` returns the signed snapshot text."""
+                     now_text: str, replacing: int | None = None) -> str:
+        """Store version = latest + 1 of `name`; `build(version)` returns the signed snapshot text.
+        With `replacing` (a re-sign of that version), when another request has already published a
+        newer version, that one is returned and nothing is stored: racing GETs re-sign once."""
         def work(ex):
             row = ex("SELECT MAX(version) FROM feeds WHERE name = ?", (name,)).fetchone()
-            version = (int(row[0]) if row and row[0] is not None else 0) + 1
+            latest = int(row[0]) if row and row[0] is not None else 0
+            if replacing is not None and latest != replacing:
+                return ex("SELECT snapshot FROM feeds WHERE name = ? AND version = ?", (name, latest)).fetchone()[0]
+            version = latest + 1
             snapshot = build(version)
             ex("INSERT INTO feeds (name, version, snapshot, content, expires_in_s, published_at) "
                "VALUES (?, ?, ?, ?, ?, ?)", (name, version, snapshot, content_text, expires_in_s, now_text))
@@ -339,12 +344,21 @@ class Repository:
     def rotations(self) -> list[str]:
         return [r[0] for r in self._run(lambda ex: ex("SELECT rotation FROM feed_rotations ORDER BY seq").fetchall())]
 
-    def add_rotation(self, *, build: Callable[[int], str]) -> str:
+    def rotate_feed_key(self, *, old_key_id: str, build: Callable[[int], str], new_key_id: str,
+                        new_private: bytes, now_text: str) -> str | None:
+        """Link, retire `old_key_id`, add the new key: one transaction, so a crash or a second rotation
+        at the same moment can never fork the chain.  None when `old_key_id` is no longer the active
+        feed key (another rotation won; nothing is written)."""
         def work(ex):
+            if ex("UPDATE central_keys SET retired = 1 WHERE purpose = 'feed' AND retired = 0 AND key_id = ?",
+                  (old_key_id,)).rowcount != 1:
+                return None
             row = ex("SELECT MAX(seq) FROM feed_rotations").fetchone()
             seq = (int(row[0]) if row and row[0] is not None else 0) + 1
             text = build(seq)
             ex("INSERT INTO feed_rotations (seq, rotation) VALUES (?, ?)", (seq, text))
+            ex("INSERT INTO central_keys (key_id, purpose, private, created_at) VALUES (?, 'feed', ?, ?)",
+               (new_key_id, new_private, now_text))
             return text
         return self._run(work)
 

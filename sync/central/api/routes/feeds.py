@@ -19,9 +19,17 @@ async def get_feed(name: str, request: Request, central: CentralDep) -> Response
     await authenticated_device(central, request, body)
     version, snapshot = await run_in_threadpool(current_snapshot, central, name)
     etag = f'"{version}"'
-    if request.headers.get("if-none-match") == etag:
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(snapshot, media_type="application/json", headers={"ETag": etag})
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: a list of entity tags or `*`, compared weakly (a W/ prefix does not matter)."""
+    if if_none_match is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 @router.put("/v1/feeds/{name}", response_class=CanonicalJSON, status_code=201, openapi_extra=request_schema(
