@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from sync.central.fleet import PROBLEMS, STATUSES, all_device_views, problems_of
+from sync.central.fleet import PROBLEMS, STATUSES, all_device_views, feed_refusals, problems_of
 from sync.central.service import Central
 from sync.protocol.timefmt import format_unix, parse_time
 
@@ -98,7 +98,7 @@ def _row(row: Row, now: float) -> str:
     missing = v["records"]["missing"]
     missing_cell = '<span class="muted">—</span>' if missing is None else \
         f'<span class="{"bad" if missing else ""}">{missing}</span>'
-    feed_cell = _feeds_cell(beat.get("feeds") or {}, beat.get("feed_refusals") or {})
+    feed_cell = _feeds_cell(beat.get("feeds") or {}, feed_refusals(beat))
     status = v["status"]
     cells = [
         f'<td><div>{_e(v["label"]) or "<span class=muted>(no label)</span>"}</div>'

@@ -92,21 +92,24 @@ def refusals_problem(value: Any) -> str | None:
     return None
 
 
+def feed_refusals(beat: dict[str, Any]) -> dict[str, Any]:
+    """A stored heartbeat's `feed_refusals` when valid, else {} (stored as sent, shown only if valid)."""
+    value = beat.get(FEED_REFUSALS)
+    return value if value and refusals_problem(value) is None else {}
+
+
 def record_heartbeat(central: Central, device_id: str, body: Any) -> dict[str, Any]:
     problem = heartbeat_problem(body)
     if problem:
         raise ApiError(400, "invalid_request", problem)
     if body["device_id"] != device_id:
         raise ApiError(403, "device_mismatch", "heartbeat for another device")
-    kept = {k: body[k] for k in HEARTBEAT_FIELDS}  # other unknown keys are ignored, so not stored either
-    if FEED_REFUSALS in body:
-        # An optional extra never costs the heartbeat: a bad one is dropped, the beat still counts.
-        refusal_problem = refusals_problem(body[FEED_REFUSALS])
-        if refusal_problem is None:
-            kept[FEED_REFUSALS] = body[FEED_REFUSALS]
-        else:
-            log.warning("heartbeat feed_refusals ignored", extra={"device_id": device_id, "problem": refusal_problem})
-    central.repo.store_heartbeat(device_id=device_id, body=kept, now=central.now())
+    if FEED_REFUSALS in body and refusals_problem(body[FEED_REFUSALS]) is not None:
+        # An optional extra never costs the heartbeat: the beat counts, the bad extra is not shown.
+        log.warning("heartbeat feed_refusals ignored",
+                    extra={"device_id": device_id, "problem": refusals_problem(body[FEED_REFUSALS])})
+    # Stored as sent (§8 shows `last_heartbeat` as sent); unknown keys are ignored, not dropped.
+    central.repo.store_heartbeat(device_id=device_id, body=body, now=central.now())
     latest = {}
     for name in central.repo.feed_names():
         feed = central.repo.latest_feed(name=name)
@@ -166,7 +169,7 @@ def problems_of(view: dict[str, Any], interval_s: int) -> tuple[str, ...]:
         found.append("gaps")
     if any(f.get("stale") for f in (beat.get("feeds") or {}).values()):
         found.append("stale_feed")
-    if beat.get("feed_refusals"):
+    if feed_refusals(beat):
         found.append("feed_refused")
     return tuple(found)
 

@@ -249,7 +249,7 @@ def test_heartbeat_and_fleet_status(central):
     assert r.status_code == 200 and set(r.json()) == {"server_time", "heartbeat_interval_s", "feeds"}
     d = view()
     assert d["status"] == "online" and d["last_heartbeat"]["peripherals"]["printer"] == "paper_low"
-    assert "extra_key" not in d["last_heartbeat"]
+    assert d["last_heartbeat"] == body  # as sent (§8), the unknown key too: ignored, not dropped
     central.clock.shift = 91
     assert view()["status"] == "late"
     central.clock.shift = 301
@@ -478,3 +478,44 @@ def test_if_none_match_takes_lists_and_weak_tags(central, header, matches):
     device = enrolled(central)
     r = device.send("GET", "/v1/feeds/jobs", content_type=None, headers={"If-None-Match": header})
     assert r.status_code == (304 if matches else 200) and r.headers["etag"] == '"1"'
+
+
+def test_every_request_over_the_size_limit_is_413_even_where_no_body_is_read(central):
+    big = b"x" * (64 * 1024 + 1)
+    for method, path in (("GET", "/v1/keys"), ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/devices"),
+                         ("GET", "/v1/feed-keys"), ("POST", "/v1/heartbeats"), ("GET", "/dashboard")):
+        r = httpx.request(method, central.url + path, content=big)  # a body on a GET: allowed, if odd
+        assert r.status_code == 413 and error_of(r) == "body_too_large", (method, path, r.status_code)
+    assert httpx.request("GET", central.url + "/v1/keys", content=b"x" * 65536).status_code == 200  # at the limit
+
+
+def test_an_enroll_token_needs_no_body(central):
+    """§8: every field of POST /v1/enroll-tokens is optional, so an empty body is the defaults."""
+    r = httpx.post(central.url + "/v1/enroll-tokens", headers=operator_headers(central))
+    assert r.status_code == 201 and r.json()["uses"] == 1 and r.json()["token"].startswith("et_")
+
+
+@pytest.mark.pg
+def test_storage_down_is_503_with_retry_after_then_service_comes_back(pg_url):
+    """A real outage: the central's database stops taking connections (its sessions are killed)."""
+    import psycopg
+
+    from conftest import start_central
+
+    name = f"outage_{int(time.time() * 1000)}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        running = start_central(pg_url.rsplit("/", 1)[0] + "/" + name)
+        try:
+            device = enrolled(running)
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            r = httpx.get(running.url + "/healthz")
+            assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
+            r = device.post_records([device.record()])
+            assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            assert httpx.get(running.url + "/healthz").json() == {"status": "ok"}
+            assert device.post_records([device.record()]).status_code == 200
+        finally:
+            running.stop()

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.central.api.http import error_response
+from sync.central.api.http import DeclaredBodyLimit, error_response
 from sync.central.api.routes import dashboard, devices, enroll, feeds, health, heartbeats, keys, receipts, records
 from sync.central.errors import ApiError
 from sync.central.service import Central
@@ -22,6 +22,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large
 def create_app(central: Central) -> FastAPI:
     app = FastAPI(title="e-Station central", version="1", description="SYNC.md protocol v1")
     app.state.central = central
+    app.add_middleware(DeclaredBodyLimit)
     for module in (enroll, records, heartbeats, keys, devices, feeds, receipts, health, dashboard):
         app.include_router(module.router)
 

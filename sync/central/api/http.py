@@ -97,6 +97,30 @@ def json_body(request: Request, body: bytes, *, optional: bool = False) -> Any:
         raise ApiError(400, "malformed_body", str(exc)) from None
 
 
-def request_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def request_schema(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
     """openapi_extra for a hand-read JSON body, so the published OpenAPI (and fuzzers) know it."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+class DeclaredBodyLimit:
+    """ASGI middleware: §9's size limit for every request, also those whose route never reads a
+    body (GET /v1/keys with 100 kB attached is 413 too).  Routes that read the body still count
+    the bytes as they come (`read_body`), which catches chunked bodies without Content-Length."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > body_limit(scope["method"], scope["path"]):
+                limit = body_limit(scope["method"], scope["path"])
+                response = error_response(ApiError(413, "body_too_large", f"body over {limit} bytes"))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def body_limit(method: str, path: str) -> int:
+    large = (method == "POST" and path == "/v1/records") or (method == "PUT" and path.startswith("/v1/feeds/"))
+    return LARGE_BODY if large else SMALL_BODY

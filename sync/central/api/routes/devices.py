@@ -79,11 +79,12 @@ def _new_token(central: Central, body: Any) -> dict[str, Any]:
 
 
 @router.post("/v1/enroll-tokens", response_class=CanonicalJSON, status_code=201,
-             openapi_extra=request_schema({"type": "object", "properties": {
+             openapi_extra=request_schema(required=False, schema={"type": "object", "properties": {
                  "uses": {"type": "integer", "minimum": 1}, "ttl_s": {"type": "integer", "minimum": 60},
                  "label": {"type": "string"}}}))
 async def create_enroll_token(request: Request, central: CentralDep) -> CanonicalJSON:
     raw = await read_body(request, SMALL_BODY)
     await operator(central, request)
-    body = json_body(request, raw)
-    return CanonicalJSON(await run_in_threadpool(_new_token, central, body), status_code=201)
+    body = json_body(request, raw, optional=True)  # §8: every field optional, so the body too
+    return CanonicalJSON(await run_in_threadpool(_new_token, central, {} if body is None else body),
+                         status_code=201)

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from sync.central.api.http import CanonicalJSON, CentralDep
+from sync.central.api.http import CanonicalJSON, CentralDep, error_response
+from sync.central.errors import ApiError
 from sync.central.fleet import metrics_text
 
 router = APIRouter(tags=["ops"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["ops"])
 async def healthz(central: CentralDep) -> CanonicalJSON:
     if await run_in_threadpool(central.repo.healthy):
         return CanonicalJSON({"status": "ok"})
-    return CanonicalJSON({"status": "unavailable"}, status_code=503, headers={"Retry-After": "5"})
+    return error_response(ApiError(503, "unavailable", "storage unavailable", headers={"Retry-After": "5"}))
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
