@@ -29,11 +29,14 @@ from pathlib import Path
 from ..devicethread import PluggedDevice
 from ..ptylink import close_pty_link, open_pty_link
 from .codes import Status
-from .protocol import Command, Frame, FrameParser, MIN_COMMAND_LEN, build_read_response, build_response, build_sam_id
+from .protocol import (NEED_DATA, Command, Frame, FrameParser, MIN_COMMAND_LEN, ProtocolError, build_read_response,
+                       build_response, build_sam_id)
 
 log = logging.getLogger("drivers.idcard.sim")
 
 DEFAULT_SAM_ID = build_sam_id(5, 1, 20260101, 1234567, 7654321)
+_COMPLAINTS = {"bad checksum": Status.BAD_CHECKSUM, "bad length": Status.BAD_LENGTH}
+SPEED_AND_FRAME_SIZE = {b"\x60\x00", b"\x60\x01", b"\x60\x02", b"\x60\x03", b"\x60\x04", b"\x61\xff"}  # §4: 90
 
 
 @dataclass
@@ -44,8 +47,10 @@ class Faults:
     split: int = 0  # write replies in chunks of this many bytes...
     split_gap: float = 0.002  # ...this many seconds apart
     delay: float = 0.0  # seconds before each reply
+    read_delay: float = 0.0  # extra seconds before a card read's reply (a slow SAM)
     bad_checksum: int = 0  # corrupt CHK of the next N replies
     truncate: int = 0  # send only the first half of the next N replies
+    truncate_reads: int = 0  # ...of the next N card reads only (a card lifted while the reader sends)
     silent: int = 0  # ignore the next N commands
     status: dict[bytes, list[int]] = field(default_factory=dict)  # command -> SW3 to answer, consumed in order
     resting: str = "found"  # a card left on the reader answers find with 9F ("found") or 80 ("no_card")
@@ -53,10 +58,16 @@ class Faults:
 
 
 def load_cards(path: str | os.PathLike) -> list[dict]:
-    """Cards from a JSON file: a list of contract-shaped dicts (IDCARD.md §12.2)."""
+    """Cards from a JSON file: a list of contract-shaped dicts (IDCARD.md §12.2), each one the
+    simulator can put on the wire (checked here, not when a card is placed minutes later)."""
     cards = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(cards, list) or not all(isinstance(c, dict) for c in cards):
         raise ValueError(f"{path}: expected a JSON list of card objects")
+    for n, card in enumerate(cards):
+        try:
+            build_read_response(card)
+        except (ProtocolError, KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{path}: card {n} cannot be put on a card: {getattr(exc, 'reason', exc)}") from None
     return cards
 
 
@@ -135,8 +146,13 @@ class SimulatedReader(PluggedDevice):
             except OSError:  # unplugged under us
                 fd = -1
                 continue
-            while isinstance(event := parser.next_event(), Frame):
-                self._answer(fd, event)
+            # Everything buffered is answered now, past any garbage: a real reader does not wait
+            # for the next write.  A damaged command gets the reader's own complaint (§5).
+            while (event := parser.next_event()) is not NEED_DATA:
+                if isinstance(event, Frame):
+                    self._answer(fd, event)
+                elif event.reason in _COMPLAINTS:
+                    self._write(fd, build_response(_COMPLAINTS[event.reason]))
 
     def _answer(self, fd: int, frame: Frame) -> None:
         cmd = frame.command
@@ -150,13 +166,16 @@ class SimulatedReader(PluggedDevice):
         if f.bad_checksum:
             f.bad_checksum -= 1
             reply = reply[:-1] + bytes([reply[-1] ^ 0xFF])
-        if f.truncate:
-            f.truncate -= 1
+        if f.truncate or (is_read and f.truncate_reads):
+            if f.truncate:
+                f.truncate -= 1
+            else:
+                f.truncate_reads -= 1
             reply = reply[: len(reply) // 2]
         if f.noise:
             reply = bytes(self._rng.randrange(256) for _ in range(f.noise)) + reply
-        if f.delay:
-            time.sleep(f.delay)
+        if f.delay or (is_read and f.read_delay):
+            time.sleep(f.delay + (f.read_delay if is_read else 0.0))
         self._write(fd, reply, is_read)
 
     def _write(self, fd: int, data: bytes, is_read: bool = False) -> None:
@@ -197,9 +216,17 @@ class SimulatedReader(PluggedDevice):
                 return build_response(Status.READ_FAILED)
             self._read_since_placed = True
             fingerprint = bytes(512) if cmd == Command.READ_TEXT_PHOTO_FP else None
-            return build_read_response(card, fingerprint=fingerprint)
+            try:
+                return build_read_response(card, fingerprint=fingerprint)
+            except (ProtocolError, KeyError, TypeError, AttributeError, ValueError) as exc:
+                # A card placed from a script that cannot be encoded: the reader stays alive and
+                # answers as for a card it cannot read (§5 41), the log says why.
+                log.error("simulated card cannot be encoded: %s", getattr(exc, "reason", exc))
+                return build_response(Status.READ_FAILED)
         if cmd == Command.READ_APPENDED_ADDRESS:
             return build_response(Status.NO_ITEM)
+        if cmd in SPEED_AND_FRAME_SIZE:
+            return build_response(Status.OK)  # accepted; the simulator keeps its speed (§4: unverified)
         return build_response(Status.COMMAND_ERROR)
 
 

@@ -65,11 +65,13 @@ def _ascii_of(value: str, allowed: frozenset[str]) -> bool:
 
 def _date(value: str, field: str) -> str:
     if len(value) != 8 or not _ascii_of(value, _DIGITS):
-        raise ProtocolError(f"{field}: expected 8 digits YYYYMMDD, got {value!r}")
+        # Never the value itself: these reasons reach logs and the screen (§15), and a date of
+        # birth or a pass number is personal data even when it is malformed.
+        raise ProtocolError(f"{field}: expected 8 digits YYYYMMDD, got {len(value)} characters")
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:])).isoformat()
     except ValueError:
-        raise ProtocolError(f"{field}: {value} is not a real date") from None
+        raise ProtocolError(f"{field}: 8 digits but not a real date") from None
 
 
 def _non_empty(fields: dict[str, str], key: str) -> str:
@@ -133,12 +135,12 @@ def decode_text_block(text: bytes) -> dict:
     if card_type == "resident":
         code = f["ethnicity"]
         if len(code) != 2 or code not in ETHNICITY_BY_CODE:
-            raise ProtocolError(f"ethnicity: code {code!r} is not in GB 3304")
+            raise ProtocolError(f"ethnicity: a {len(code)}-character code not in GB 3304")
         card["ethnicity"] = ETHNICITY_BY_CODE[code]
         card["ethnicity_code"] = code
     else:
         if not _ascii_of(f["pass_number"], _DIGITS | _UPPER):
-            raise ProtocolError(f"pass_number: {f['pass_number']!r} must be A-Z/0-9 and non-empty")
+            raise ProtocolError("pass_number: must be A-Z/0-9 and non-empty")
         count = f["issue_count"]
         if not (1 <= len(count) <= 2 and _ascii_of(count, _DIGITS)):
             raise ProtocolError(f"issue_count: {count!r} must be 1 or 2 digits")

@@ -38,6 +38,11 @@ DEADLINES = {
     Command.SELECT_CARD: 0.5, Command.READ_TEXT_PHOTO: 2.0, Command.READ_APPENDED_ADDRESS: 1.5,
     Command.READ_TEXT_PHOTO_FP: 3.0,
 }
+# Bytes on the wire per exchange beyond the command's 10: the deadlines above hold at 115200 baud,
+# and slower links add the extra wire time (§4: bytes × 10 / baud).
+REPLY_BYTES = {Command.READ_TEXT_PHOTO: 1295, Command.READ_TEXT_PHOTO_FP: 1809, Command.READ_APPENDED_ADDRESS: 81}
+SHORT_REPLY_BYTES = 20
+REFERENCE_BAUD = 115200
 MAX_LINK_ERRORS = 5
 FAULT_RETRY_INTERVAL = 5.0
 
@@ -73,16 +78,17 @@ def open_serial(port: str, baudrate: int) -> Any:
 class Link:
     """One open port plus the codec: send a command, wait for its reply."""
 
-    def __init__(self, port: Any, deadline_scale: float = 1.0) -> None:
+    def __init__(self, port: Any, deadline_scale: float = 1.0, baudrate: int = REFERENCE_BAUD) -> None:
         self.port = port
         self.parser = FrameParser()
         self.deadline_scale = deadline_scale
+        self.baudrate = baudrate
         self.traffic: deque[tuple[str, str, int]] = deque(maxlen=64)  # no payloads: they are personal data
 
     def exchange(self, command: Command) -> Frame:
         resent = False
         self._send(command)
-        deadline = time.monotonic() + DEADLINES[command] * self.deadline_scale
+        deadline = time.monotonic() + self.deadline(command)
         while True:
             event = self.parser.next_event()
             if isinstance(event, Frame):
@@ -90,7 +96,7 @@ class Link:
                 if event.sw3 in (Status.BAD_CHECKSUM, Status.BAD_LENGTH) and not resent:
                     resent = True  # the reader got a damaged command: resend once (§5)
                     self._send(command)
-                    deadline = time.monotonic() + DEADLINES[command] * self.deadline_scale
+                    deadline = time.monotonic() + self.deadline(command)
                     continue
                 return event
             if isinstance(event, Garbage):
@@ -99,10 +105,16 @@ class Link:
                 log.debug("dropped %d noise bytes", event.count)
                 continue
             if time.monotonic() >= deadline:
-                raise LinkError(f"no complete reply to {command.name} within {DEADLINES[command]:.1f} s")
+                raise LinkError(f"no complete reply to {command.name} within {self.deadline(command):.1f} s")
             data = self.port.read(max(1, self.port.in_waiting))
             if data:
                 self.parser.feed(data)
+
+    def deadline(self, command: Command) -> float:
+        """Seconds from the last byte sent to the last byte of the reply (§4), wire time included."""
+        wire_bytes = 10 + REPLY_BYTES.get(command, SHORT_REPLY_BYTES)
+        slower = max(0.0, wire_bytes * 10 / self.baudrate - wire_bytes * 10 / REFERENCE_BAUD)
+        return DEADLINES[command] * self.deadline_scale + slower
 
     def _send(self, command: Command) -> None:
         self.port.reset_input_buffer()
@@ -137,7 +149,7 @@ def connect(port_name: str, baudrate: int, opener: Callable[[str, int], Any] = o
     last: Exception = ReaderError("no answer")
     rates = (baudrate, *[b for b in BAUD_RATES if b != baudrate]) if other_speeds else (baudrate,)
     for rate in rates:
-        link = Link(opener(port_name, rate), deadline_scale)
+        link = Link(opener(port_name, rate), deadline_scale, rate)
         try:
             return link, link.probe(), rate
         except LinkError as exc:  # silence: try the next speed
@@ -286,7 +298,13 @@ class CardReader(DeviceThread):
         try:
             self._expect(found, Status.FOUND)
             self._expect(link.exchange(Command.SELECT_CARD), Status.OK)
-            reply = link.exchange(self.read_command)
+            try:
+                reply = link.exchange(self.read_command)
+            except LinkError as exc:
+                # §6: a reply cut short or late while the reader sends is how a card lifted mid-read
+                # shows; it counts towards this placement's attempts as well as towards the link's.
+                self._failed(_PlacementFailed(f"read cut short: {exc}", None, Action.RESTART))
+                raise
             self._expect(reply, Status.OK)
             received_at = time.perf_counter()
             try:

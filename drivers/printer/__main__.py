@@ -56,7 +56,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         except EscPosError:
             skipped += 1
     image, notes = render(blocks)
-    image.save(args.out)
+    try:
+        image.save(args.out)
+    except (OSError, ValueError) as exc:  # no such directory, unknown extension, disk full
+        return _fail(f"{args.out}: cannot write the image: {exc}")
     for note in notes + ([f"{skipped} malformed commands skipped"] if skipped else []):
         sys.stderr.write(f"note: {note}\n")
     return 0

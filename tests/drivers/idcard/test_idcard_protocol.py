@@ -210,3 +210,56 @@ def test_reserved_areas_are_never_decoded():
 def test_sample_deck_covers_every_card_type_and_flag():
     flags = {encode_text_block(card)[248:250].decode("utf-16-le") for card in SAMPLES}
     assert flags == {" ", "J", "I", "Y"}
+
+
+def test_the_simulator_answers_damaged_commands_and_everything_buffered(tmp_path):
+    """§5: a bad checksum is answered 10, a bad length 11; noise then a command in one write is
+    answered at once (a real reader does not wait for the next write)."""
+    import os
+    import time
+
+    from drivers.idcard.codes import Status
+    from drivers.idcard.protocol import Command, FrameParser, build_command
+    from drivers.idcard.sim import SimulatedReader
+    from drivers.idcard.transport import open_serial
+
+    with SimulatedReader(link_dir=str(tmp_path)) as sim:
+        port = open_serial(sim.port, 115200)
+        try:
+            def ask(raw: bytes) -> list[int]:
+                port.reset_input_buffer()
+                port.write(raw)
+                parser, deadline, replies = FrameParser(), time.monotonic() + 1.0, []
+                while time.monotonic() < deadline:
+                    parser.feed(port.read(4096))
+                    while hasattr(event := parser.next_event(), "sw3"):
+                        replies.append(event.sw3)
+                return replies
+            find = build_command(*Command.FIND_CARD.value)
+            assert ask(find[:-1] + bytes([find[-1] ^ 0x55])) == [Status.BAD_CHECKSUM]
+            assert ask(b"\xaa\xaa\xaa\x96\x69\x00\x01\x00") == [Status.BAD_LENGTH]
+            assert ask(os.urandom(7).replace(b"\xaa", b"\x00") + find) == [Status.NO_CARD]
+            assert ask(build_command(0x60, 0x00)) == [Status.OK] and ask(build_command(0x61, 0xFF, b"\x50")) == [Status.OK]
+        finally:
+            port.close()
+
+
+def test_cards_the_simulator_cannot_encode_are_refused_when_loaded(tmp_path):
+    import json
+
+    from drivers.idcard.sim import load_cards
+
+    cards = json.loads((Path(__file__).parents[3] / "drivers/idcard/sample_cards.json").read_text("utf-8"))
+    bad = tmp_path / "cards.json"
+    bad.write_text(json.dumps([cards[0], dict(cards[0], name="名" * 16)]), "utf-8")
+    with pytest.raises(ValueError, match="card 1 cannot be put on a card"):
+        load_cards(bad)
+
+
+def test_decode_errors_never_carry_the_personal_value():
+    from drivers.idcard.textblock import _date
+
+    for value in ("1972031", "19720231"):
+        with pytest.raises(ProtocolError) as caught:
+            _date(value, "birth_date")
+        assert "1972" not in caught.value.reason

@@ -326,3 +326,39 @@ def test_speed_probe_tries_the_configured_rate_first_then_the_others(sim):
     link, sam_id, rate = connect(sim.port, 57600, opener, deadline_scale=0.1)
     link.close()
     assert (tried, rate) == ([57600, 115200, 38400], 38400)
+
+
+def test_reads_cut_short_count_as_attempts_then_ask_to_replace_the_card(reader, sim, cards):
+    """§6: a truncated reply (or silence) while the reader sends is a card lifted mid-read: after
+    3 attempts one CardError ("lift and replace"), and the reader is not declared gone."""
+    reader.log.wait_for(ReaderConnected)
+    sim.faults.truncate_reads = 3
+    sim.place(cards[0])
+    error = reader.log.wait_for(CardError, timeout=15)
+    assert error.attempts == 3 and "read cut short" in error.reason
+    assert reader.log.count(ReaderDisconnected) == 0 and reader.log.count(CardRead) == 0
+    sim.remove()
+    reader.log.settle(0.2)
+    sim.place(cards[0])
+    reader.log.wait_for(CardRead)
+
+
+def test_deadlines_add_wire_time_at_lower_speeds():
+    from drivers.idcard.transport import DEADLINES, Link
+
+    fast, slow = Link(None, 1.0, 115200), Link(None, 1.0, 9600)
+    assert fast.deadline(Command.READ_TEXT_PHOTO) == DEADLINES[Command.READ_TEXT_PHOTO]
+    # 1,305 bytes at 9600 baud take 1.36 s, 0.11 s of which the 115200 deadline already covers
+    assert slow.deadline(Command.READ_TEXT_PHOTO) == pytest.approx(2.0 + 1305 * 10 * (1 / 9600 - 1 / 115200))
+    assert slow.deadline(Command.FIND_CARD) == pytest.approx(0.5 + 30 * 10 * (1 / 9600 - 1 / 115200))
+
+
+def test_a_card_is_read_over_a_9600_baud_link_slower_than_the_fast_deadline(tmp_path, cards):
+    """The read reply sent 0.8 s late and paced at 9600 baud: 2.15 s, over §4's 2 s at 115200."""
+    with SimulatedReader(link_dir=str(tmp_path), faults=Faults(wire_baud=9600, read_delay=0.8)) as sim:
+        log = EventLog()
+        with CardReader(sim.port, log, baudrate=9600, **FAST) as reader:
+            log.wait_for(ReaderConnected)
+            sim.place(cards[0])
+            log.wait_for(CardRead, timeout=15)
+            assert reader.stats["link_errors"] == 0

@@ -117,3 +117,7 @@ def test_render_cli_prints_a_captured_job_and_rejects_a_missing_file(tmp_path, c
     assert exit_.value.code == 2 and capsys.readouterr().err.startswith("error: the following arguments")
     assert main(["render", str(tmp_path / "missing"), str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err.startswith("error: cannot read")
+    for out in (tmp_path / "no" / "such" / "dir.png", tmp_path / "x.weird"):  # a message, never a traceback
+        assert main(["render", str(job), str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("error: ") and "cannot write the image" in err[-1] and "Traceback" not in err
