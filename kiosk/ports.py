@@ -48,6 +48,16 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
 
+# Policy dates (ages, waiting periods, job expiry) and the date a resident reads on a receipt are
+# dates where the kiosk stands: all of China keeps UTC+8, with no summer time.  Records keep UTC.
+LOCAL_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar date at the kiosk of an aware moment (UTC from the Clock, or any other zone)."""
+    return moment.astimezone(LOCAL_TIME).date()
+
+
 class Signer(Protocol):
     """The device key, for receipt tokens the resident takes away."""
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.errors import UsageError
-from kiosk.ports import RecordDraft, Signer
+from kiosk.ports import RecordDraft, Signer, local_date
 from kiosk.records import KINDS
 
 PREFIX = "ES1:"
@@ -35,6 +35,7 @@ _B64U = re.compile(r"[A-Za-z0-9_-]*")
 _B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _B45_INDEX = {c: i for i, c in enumerate(_B45)}
 _FIXED = struct.Struct(">B16sBH16sI")
+_PACK = re.compile(rb"[a-z][a-z0-9_]{0,31}")  # a pack name as packs may spell it (kiosk/policy/pack.py)
 
 
 class TokenError(UsageError):
@@ -97,8 +98,13 @@ class Receipt:
     token: str | None  # None when the kiosk has no device key yet (demo without provisioning)
 
 
+def _local_day(created_at: str) -> str:
+    """The kiosk's local date of a record's UTC `created_at`: what the resident reads on paper."""
+    return local_date(dt.datetime.fromisoformat(created_at)).isoformat()
+
+
 def claims_for(draft: RecordDraft, *, seq: int, pack: str, device_id: str) -> dict:
-    return {"v": 1, "r": draft.record_id, "k": draft.kind, "p": pack, "d": draft.created_at[:10],
+    return {"v": 1, "r": draft.record_id, "k": draft.kind, "p": pack, "d": _local_day(draft.created_at),
             "i": device_id, "s": seq}
 
 
@@ -117,7 +123,7 @@ def decode_claims(data: bytes) -> dict:
     version, rid, kind, days, device, seq = _FIXED.unpack_from(data)
     pack_len = data[_FIXED.size]
     pack = data[_FIXED.size + 1:]
-    if version != 1 or kind >= len(KINDS) or len(pack) != pack_len or not pack.isascii() or not pack.isalpha():
+    if version != 1 or kind >= len(KINDS) or len(pack) != pack_len or not _PACK.fullmatch(pack):
         raise TokenError("receipt token claims are malformed")
     record_id = str(uuid.UUID(bytes=rid))
     if uuid.UUID(record_id).version != 7:
@@ -133,7 +139,8 @@ def make_token(claims: dict, signer: Signer) -> str:
 
 def make_receipt(draft: RecordDraft, *, seq: int, pack: str, signer: Signer | None) -> Receipt:
     token = make_token(claims_for(draft, seq=seq, pack=pack, device_id=signer.device_id), signer) if signer else None
-    return Receipt(record_id=draft.record_id, kind=draft.kind, seq=seq, date=draft.created_at[:10], token=token)
+    return Receipt(record_id=draft.record_id, kind=draft.kind, seq=seq, date=_local_day(draft.created_at),
+                   token=token)
 
 
 def parse_token(token: str) -> tuple[dict, bytes, bytes]:

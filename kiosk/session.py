@@ -29,7 +29,7 @@ from typing import Any
 from kiosk import intents as I
 from kiosk.ids import uuid7
 from kiosk.policy import Evaluation, Pack, evaluate, facts_from_idcard, filing_materials, validate_person
-from kiosk.ports import Clock, RecordSink, Signer
+from kiosk.ports import Clock, RecordSink, Signer, local_date
 from kiosk.questions import Question, question_for
 from kiosk.receipts import Receipt, make_receipt
 from kiosk.records import PERSONAL_KINDS, applicant, build_draft, json_answers, kind_for_program, sync_time
@@ -228,7 +228,7 @@ class Session:
         self._ask_or_show_results()
 
     def _today(self):
-        return self.clock.now().date()
+        return local_date(self.clock.now())  # 00:00-08:00 local is still yesterday in UTC
 
     def facts(self) -> dict[str, Any]:
         card_facts = facts_from_idcard(self.visit.card, self.pack.region_codes)

@@ -37,9 +37,11 @@ def verifier(public: bytes):
     return verify
 
 
-def filed_receipt():
+def filed_receipt(clock_at: dt.datetime | None = None):
     signer = Ed25519Signer()
     s, clock, sink = make_session("xuchang", signer=signer)
+    if clock_at is not None:
+        clock.wall = clock_at
     for intent in (I.CardPlaced(card(1)), I.Continue(), I.Consent(True)):
         s.handle(intent)
     while s.question:
@@ -191,3 +193,26 @@ def test_cli_refuses_with_one_error_line(case):
     result = _cli(*argv)
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+def test_dates_are_the_kiosks_local_dates_not_utc():
+    """The kiosk is open all night: at 07:30 in Xinyu it is still 23:30 the day before in UTC.  A woman
+    turning 40 that morning is 40 (the "4050" rule), and her receipt carries that morning's date."""
+    s, clock, _ = make_session("xinyu")
+    clock.wall = dt.datetime(2025, 6, 8, 23, 30, tzinfo=dt.timezone.utc)
+    for intent in (I.CardPlaced(card(2)), I.Continue(), I.Consent(True)):  # born 1985-06-09, Xinyu
+        s.handle(intent)
+    assert s.evaluation.on == dt.date(2025, 6, 9)  # her 40th birthday, not the eve of it
+    clock.wall = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone.utc)  # 04:00 on the 24th at the kiosk
+    receipt, signer, _ = filed_receipt(clock_at=clock.wall)
+    assert receipt.date == "2026-11-24" and verify_token(receipt.token, verifier(signer.public))["d"] == "2026-11-24"
+
+
+def test_tokens_carry_pack_names_with_digits_and_underscores():
+    from kiosk.receipts import claims_for, decode_claims, encode_claims
+    from kiosk.ports import RecordDraft
+
+    draft = RecordDraft(record_id=uuid7(1_700_000_000_000, bytes(10)), kind="feedback", schema_version=1,
+                        created_at="2026-11-23T01:02:03.000Z", payload={})
+    claims = claims_for(draft, seq=3, pack="shenzhen_2", device_id="d_" + "ab" * 16)
+    assert decode_claims(encode_claims(claims)) == claims
