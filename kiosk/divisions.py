@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+PROVINCES = {"33": "浙江省", "41": "河南省", "36": "江西省", "37": "山东省", "42": "湖北省"}
 CITIES = {"330300": "温州市", "411000": "许昌市", "360500": "新余市", "371500": "聊城市", "420100": "武汉市"}
 DISTRICTS = {
     "330302": "鹿城区", "330303": "龙湾区", "330304": "瓯海区", "330305": "洞头区", "330324": "永嘉县",
@@ -22,3 +23,13 @@ def districts_of(city_code: str) -> dict[str, str]:
 
 def name_of(code: str) -> str | None:
     return DISTRICTS.get(code) or CITIES.get(code)
+
+
+def place_names(region_code: str) -> tuple[str, ...]:
+    """Names an address in the region can start with: the province for a 2-digit code; for a city
+    (4 digits) the city and each of its districts and counties (an address may name a county
+    without its city: 江西省分宜县…)."""
+    if len(region_code) == 2:
+        return (PROVINCES[region_code],) if region_code in PROVINCES else ()
+    city = CITIES.get(region_code[:4] + "00")
+    return ((city,) if city else ()) + tuple(districts_of(region_code[:4] + "00").values())

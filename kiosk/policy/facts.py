@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from kiosk.divisions import place_names
 from kiosk.policy.dates import parse_date
 
 BOOL, DATE_OR_NONE, INT_OR_NONE = "bool", "date|null", "int|null"
@@ -103,8 +104,11 @@ def _check(key: str, kind: Any, value: Any, on: dt.date) -> Any:
 def facts_from_idcard(card: Mapping[str, Any], region_codes: tuple[str, ...]) -> dict[str, Any]:
     """The facts an ID card gives (IDCARD.md §12.2 dict), as JSON-ready values.
 
-    hukou_local compares the citizen number's division code (first digits) with the pack's
-    region; HMT and foreign numbers are never local.  Sex `U` stays unknown.
+    hukou_local: a resident card's address (住址) is where the hukou is registered now, so it
+    decides: local when it names the pack's region (province, city, or one of the city's districts
+    and counties).  The number's first digits only say where the number was first issued and stay
+    when a hukou moves; they decide only for a card without an address or a region whose place
+    names are not known here.  HMT and foreign cards are never local.  Sex `U` stays unknown.
     """
     facts: dict[str, Any] = {}
     card_type = card.get("card_type")
@@ -121,8 +125,15 @@ def facts_from_idcard(card: Mapping[str, Any], region_codes: tuple[str, ...]) ->
             pass
     number = card.get("id_number")
     if isinstance(number, str) and card_type in _CARD_TYPES and region_codes:
-        facts["hukou_local"] = card_type == "resident" and number.startswith(tuple(region_codes))
+        facts["hukou_local"] = card_type == "resident" and _registered_in(card.get("address"), number, region_codes)
     return facts
+
+
+def _registered_in(address: Any, number: str, region_codes: tuple[str, ...]) -> bool:
+    names = [name for code in region_codes for name in place_names(code)]
+    if isinstance(address, str) and address.strip() and names:
+        return any(name in address for name in names)
+    return number.startswith(tuple(region_codes))
 
 
 def sort_facts(names: set[str] | frozenset[str]) -> list[str]:

@@ -88,6 +88,17 @@ def test_facts_from_idcard():
     wz = facts_from_idcard(card, load_pack("wenzhou").region_codes)
     assert wz == {"resident_type": "mainland", "sex": "F", "birth_date": "1980-05-01", "hukou_local": True}
     assert facts_from_idcard(card, load_pack("xinyu").region_codes)["hukou_local"] is False
+    # the address decides, not where the number was first issued (it stays when a hukou moves)
+    moved_in = {**card, "id_number": "360102198005011234", "address": "江西省新余市渝水区城南街道仙来中大道1号"}
+    assert facts_from_idcard(moved_in, load_pack("xinyu").region_codes)["hukou_local"] is True
+    moved_out = {**card, "address": "广东省深圳市南山区科技园1号"}  # a Wenzhou number, hukou now in Shenzhen
+    assert facts_from_idcard(moved_out, load_pack("wenzhou").region_codes)["hukou_local"] is False
+    county = {**card, "id_number": "360521198005011234", "address": "江西省分宜县城北路2号"}  # no city named
+    assert facts_from_idcard(county, load_pack("xinyu").region_codes)["hukou_local"] is True
+    province = {**card, "address": "湖北省宜昌市西陵区1号"}  # Hubei's pack covers the whole province
+    assert facts_from_idcard(province, load_pack("hubei").region_codes)["hukou_local"] is True
+    no_address = {**card, "address": None}  # the number decides when there is no address to read
+    assert facts_from_idcard(no_address, load_pack("wenzhou").region_codes)["hukou_local"] is True
     hmt = {**card, "card_type": "hmt_residence", "id_number": "810000199001011234", "sex": "U"}
     got = facts_from_idcard(hmt, load_pack("xuchang").region_codes)
     assert got["resident_type"] == "hmt" and got["hukou_local"] is False and "sex" not in got
