@@ -94,8 +94,8 @@ def _check(key: str, kind: Any, value: Any, on: dt.date) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 9999:
             raise FactError(f"{key}: expected a year or null, got {value!r}")
         return value
-    # enumerated values; bool is an int subclass, so 1 == True must not pass for 50/55
-    if isinstance(value, bool) or value not in kind:
+    # enumerated values, of their own type: True == 1 and 50.0 == 50 must not pass for 50/55
+    if isinstance(value, bool) or value not in kind or not any(type(value) is type(v) for v in kind):
         allowed = ", ".join(repr(v) for v in kind)
         raise FactError(f"{key}: expected one of {allowed}, got {value!r}")
     return value

@@ -84,6 +84,7 @@ BAD = [
     ("wrong-sex", [], {"sex": "U"}),
     ("bool-for-base", [], {"female_base_age": True}),
     ("bad-base", [], {"female_base_age": 60}),
+    ("float-for-base", [], {"female_base_age": 50.0}),
     ("impossible-date", [], {"birth_date": "1990-02-30"}),
     ("null-birth", [], {"birth_date": None}),
     ("null-bool", [], {"employed": None}),
