@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.policy.expr import EMPTY, Result, kleene_all, kleene_any
-from kiosk.policy.facts import FACT_ORDER, ID_CARD_FACTS, sort_facts
+import itertools
+
+from kiosk.policy.facts import BOOL, FACT_ORDER, FACTS, ID_CARD_FACTS, sort_facts
 from kiosk.policy.pack import Condition, Pack, Program
 from kiosk.policy.predicates import Context
 
@@ -98,7 +100,7 @@ def evaluate(pack: Pack, facts: dict[str, Any], on: dt.date, lang: str = "zh") -
     for program in pack.programs:
         decide(program.id)
         d = decisions[program.id]
-        missing = sort_facts(d.missing) if d.missing else []
+        missing = sort_facts(_could_change(pack, facts, on, program.id, d.missing)) if d.missing else []
         if missing:
             counts.update(f for f in missing if f not in ID_CARD_FACTS)
         details = {}
@@ -118,6 +120,51 @@ def evaluate(pack: Pack, facts: dict[str, Any], on: dt.date, lang: str = "zh") -
         )
     next_question = min(counts, key=lambda f: (-counts[f], FACT_ORDER[f])) if counts else None
     return Evaluation(pack.name, on, next_question, results)
+
+
+# Facts with few values are tried value by value; dates and years are kept whenever they are open.
+_DOMAINS = {name: (True, False) if kind == BOOL else kind for name, kind in FACTS.items() if isinstance(kind, tuple)
+            or kind == BOOL}
+MAX_TRIED = 1024  # outcomes tried per program at most (~30 ms); beyond, the open facts are kept as they are
+
+
+def _eligible(pack: Pack, facts: dict[str, Any], on: dt.date, program_id: str) -> bool | None:
+    ctx = Context(on, facts)
+    by_id, memo = {p.id: p for p in pack.programs}, {}
+
+    def decide(pid: str) -> Result:
+        if pid not in memo:
+            d = _decide(by_id[pid], ctx)
+            memo[pid] = (d.eligible, d.missing)
+        return memo[pid]
+    ctx.program_eval = decide
+    return decide(program_id)[0]
+
+
+def _could_change(pack: Pack, facts: dict[str, Any], on: dt.date, program_id: str, missing: frozenset[str]) -> set[str]:
+    """POLICY.md §5: exactly the absent facts that could change the outcome.  The three-valued
+    evaluation names every open fact it met; a fact with few values is dropped when no answers to
+    the other open facts make its value matter (Liaocheng's rural jobs: once `urban` is answered the
+    disability certificate never changes the outcome, so it is not asked).  An outcome left open by
+    a date or year is never taken as proof that a fact does not matter."""
+    finite = [f for f in sort_facts(set(missing)) if f in _DOMAINS]
+    if not finite:
+        return set(missing)
+    space = 1
+    for f in finite:
+        space *= len(_DOMAINS[f])
+    if space * len(finite) > MAX_TRIED:
+        return set(missing)
+    keep = set(missing) - set(finite)
+    for fact in finite:
+        others = [f for f in finite if f != fact]
+        for values in itertools.product(*(_DOMAINS[f] for f in others)):
+            known = {**facts, **dict(zip(others, values))}
+            outcomes = {_eligible(pack, {**known, fact: v}, on, program_id) for v in _DOMAINS[fact]}
+            if len(outcomes) > 1 or None in outcomes:
+                keep.add(fact)
+                break
+    return keep
 
 
 def _decide(program: Program, ctx: Context) -> _Decision:

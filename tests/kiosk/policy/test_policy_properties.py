@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kiosk.policy import evaluate, load_pack
@@ -115,3 +115,44 @@ def test_working_age_is_one_interval(kind, birth, offsets):
         facts["female_base_age"] = kind[1]
     values = [node.ev(Context(birth + dt.timedelta(days=o), facts))[0] for o in sorted(offsets)]
     assert not (values[0] and values[2] and not values[1])
+
+
+FEW_VALUED = {k: ((True, False) if kind == BOOL else kind) for k, kind in FACTS.items()
+              if kind == BOOL or isinstance(kind, tuple)}
+
+
+def _everyone_false(**facts):
+    """A complete person: every yes/no fact False, then `facts`."""
+    base = {k: False for k, kind in FACTS.items() if kind == BOOL}
+    base.update(sex="F", birth_date=dt.date(1970, 1, 1), female_base_age=50, resident_type="mainland",
+                registered_unemployed_since=None, difficulty_exited_on=None, graduate_year=None)
+    return {**base, **facts}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(PACKS), full_people, st.sets(st.sampled_from(sorted(FEW_VALUED)), min_size=1, max_size=5))
+@example("liaocheng", _everyone_false(birth_date=dt.date(1965, 3, 15), able_to_work=True, wants_work=True),
+         {"urban", "disability_certificate"})  # urban decides the rural jobs; the certificate never does
+@example("wenzhou", _everyone_false(birth_date=dt.date(1971, 1, 1), able_to_work=True, wants_work=True,
+                                    registered_unemployed_since=dt.date(2025, 5, 1)),
+         {"female_base_age", "disability_certificate"})
+def test_missing_facts_are_exactly_those_that_could_change_the_outcome(name, full, hidden):
+    """POLICY.md §5, checked against every completion of the hidden facts (at most 3^5 of them):
+    a fact is listed if and only if some completion changes the outcome when that fact alone changes."""
+    import itertools
+
+    pack = load_pack(name)
+    partial = evaluate(pack, {k: v for k, v in full.items() if k not in hidden}, ON)
+    names = sorted(hidden)
+    outcomes = {}
+    for values in itertools.product(*(FEW_VALUED[k] for k in names)):
+        completion = dict(zip(names, values))
+        ev = evaluate(pack, {**full, **completion}, ON)
+        outcomes[values] = {r.program: r.eligible for r in ev.results}
+    for result in partial.results:
+        if result.eligible is not None:
+            continue
+        could_change = {
+            names[i] for values in outcomes for i in range(len(names)) for other in FEW_VALUED[names[i]]
+            if outcomes[values][result.program] != outcomes[values[:i] + (other,) + values[i + 1:]][result.program]}
+        assert set(result.missing_facts) == could_change, (result.program, result.missing_facts, could_change)
