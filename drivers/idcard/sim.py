@@ -199,7 +199,11 @@ class SimulatedReader(PluggedDevice):
     def _reply_for(self, cmd: bytes, data: bytes) -> bytes:
         queued = self.faults.status.get(cmd)
         if queued:
-            return build_response(queued.pop(0))
+            code = queued.pop(0)
+            # a success reply carries its data even when scripted (§4: find 4 bytes, select 8)
+            data = {(Command.FIND_CARD, Status.FOUND): bytes(4), (Command.SELECT_CARD, Status.OK): bytes(8),
+                    (Command.SAM_ID, Status.OK): DEFAULT_SAM_ID}.get((cmd, code), b"")
+            return build_response(code, data)
         card = self.card
         if cmd == Command.SAM_STATUS or cmd == Command.RESET_SAM:
             return build_response(Status.OK)

@@ -98,6 +98,11 @@ class Link:
                     self._send(command)
                     deadline = time.monotonic() + self.deadline(command)
                     continue
+                if event.sw3 == Status.BAD_CHECKSUM and command not in (Command.SAM_STATUS, Command.SAM_ID):
+                    # Damaged twice on the way out: flush and re-probe (§5).  A reader that no
+                    # longer answers its status raises from the probe; either way the sequence restarts.
+                    self.probe()
+                    raise LinkError(f"{command.name} reached the reader damaged twice; re-probed")
                 return event
             if isinstance(event, Garbage):
                 if event.frame_error:
@@ -300,6 +305,8 @@ class CardReader(DeviceThread):
             self._expect(link.exchange(Command.SELECT_CARD), Status.OK)
             try:
                 reply = link.exchange(self.read_command)
+                if reply.sw3 == Status.FINGERPRINT_VERIFY_FAILED and self.read_command is Command.READ_TEXT_PHOTO_FP:
+                    reply = link.exchange(Command.READ_TEXT_PHOTO)  # §5 37: once more, without fingerprints
             except LinkError as exc:
                 # §6: a reply cut short or late while the reader sends is how a card lifted mid-read
                 # shows; it counts towards this placement's attempts as well as towards the link's.

@@ -362,3 +362,46 @@ def test_a_card_is_read_over_a_9600_baud_link_slower_than_the_fast_deadline(tmp_
             sim.place(cards[0])
             log.wait_for(CardRead, timeout=15)
             assert reader.stats["link_errors"] == 0
+
+
+def test_a_command_damaged_twice_is_followed_by_a_re_probe(reader, sim, cards):
+    """§5 10: resend once; then flush and re-probe (status, SAM id) and start the sequence again."""
+    reader.log.wait_for(ReaderConnected)
+    sim.faults.status[Command.SELECT_CARD.value] = [Status.BAD_CHECKSUM, Status.BAD_CHECKSUM]
+    sim.place(cards[0])
+    reader.log.wait_for(CardRead)
+    select_at = [i for i, c in enumerate(sim.history) if c == Command.SELECT_CARD.value]
+    after_second = sim.history[select_at[1] + 1:select_at[1] + 3]
+    assert after_second == [Command.SAM_STATUS.value, Command.SAM_ID.value]
+    assert reader.log.count(ReaderDisconnected) == 0 and reader.log.count(CardError) == 0
+
+
+def test_a_fingerprint_verification_error_is_retried_once_without_fingerprints(sim, cards):
+    """§5 37 after 30 10: retry once with 30 01; the card is read."""
+    log = EventLog()
+    with CardReader(sim.port, log, read_command=Command.READ_TEXT_PHOTO_FP, **FAST):
+        log.wait_for(ReaderConnected)
+        sim.faults.status[Command.READ_TEXT_PHOTO_FP.value] = [Status.FINGERPRINT_VERIFY_FAILED]
+        sim.place(cards[0])
+        log.wait_for(CardRead)
+        first_fp = sim.history.index(Command.READ_TEXT_PHOTO_FP.value)
+        assert sim.history[first_fp + 1] == Command.READ_TEXT_PHOTO.value
+        assert log.count(CardError) == 0
+
+
+def test_scripted_success_replies_carry_their_data(sim):
+    from drivers.idcard.protocol import FrameParser, build_command
+
+    port = open_serial(sim.port, 115200)
+    try:
+        for command, code, size in ((Command.FIND_CARD, Status.FOUND, 4), (Command.SELECT_CARD, Status.OK, 8)):
+            sim.faults.status[command.value] = [code]
+            port.write(build_command(*command.value))
+            parser, frame = FrameParser(), None
+            while frame is None:
+                parser.feed(port.read(64))
+                event = parser.next_event()
+                frame = event if hasattr(event, "sw3") else None
+            assert (frame.sw3, len(frame.data)) == (code, size)
+    finally:
+        port.close()
