@@ -5,7 +5,8 @@ heartbeat latency with 10,000 enrolled kiosks beating every 60 s (sync.heartbeat
 Ingest (sync.ingest_load): 1,000 enrolled kiosks each flush a backlog of 25 sealed, signed records
 as one signed POST /v1/records on a new connection, 8 kiosks at a time, against `serve --workers 2`
 on the same 2 cores as the load generator; every record must come back 201.  The service-layer
-figure (no HTTP, one process) is kept beside it; see docs/sync.md.
+figure (no HTTP, one process) is kept beside it, and so is a bare Python ceiling (bench/bare_ingest.py:
+the floor's crypto and one COPY per request, nothing else); see docs/sync.md.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ def _pg() -> tuple[str, callable] | None:
 
 
 @contextlib.contextmanager
-def _serving(db_url: str, **settings: int):
-    """`estation-central serve --workers 2` on a free loopback port; yields its URL."""
+def _serving(db_url: str, *, bare: bool = False, **settings: int):
+    """`estation-central serve --workers 2` on a free loopback port (or, `bare`, the ceiling app of
+    bench/bare_ingest.py under the same uvicorn); yields its URL."""
     import socket
 
     import httpx
@@ -193,9 +195,12 @@ def _serving(db_url: str, **settings: int):
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
     extra = [a for name, value in settings.items() for a in (f"--{name.replace('_', '-')}", str(value))]
-    proc = subprocess.Popen([sys.executable, "-m", "sync.central.cli", "serve", "--db", db_url, "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(SERVE_WORKERS), *extra],
-                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+    command = ["-m", "uvicorn", "bench.bare_ingest:app", "--loop", "uvloop", "--http", "httptools",
+               "--log-level", "warning", "--no-access-log"] if bare else \
+        ["-m", "sync.central.cli", "serve", "--db", db_url, *extra]
+    proc = subprocess.Popen([sys.executable, *command, "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(SERVE_WORKERS)],
+                            cwd=root, env={**os.environ, "PYTHONPATH": str(root), "ESTATION_BARE_DB": db_url},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -211,7 +216,7 @@ def _serving(db_url: str, **settings: int):
         proc.wait(20)
 
 
-def _ingest_http(db_url: str) -> tuple[float, tuple[float, float]]:
+def _ingest_http(db_url: str, *, bare_ceiling: bool = False) -> tuple[float, tuple[float, float], float | None]:
     """(records/s through `serve --workers 2`, crypto floors on one core on the same records).
 
     1,000 kiosks (plus 20 for the warm-up) are enrolled and their backlogs sealed and signed
@@ -238,8 +243,21 @@ def _ingest_http(db_url: str) -> tuple[float, tuple[float, float]]:
     assert result.errors == 0 and result.stored == INGEST_KIOSKS * INGEST_BACKLOG, result
     assert central.repo.count_records() == (INGEST_KIOSKS + 20) * INGEST_BACKLOG
     _check_receipts(central, sample)
+    floors = [before, after]
+    bare = None
+    if bare_ceiling:  # the same backlogs again, into an emptied table, through the ceiling app
+        import psycopg
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("TRUNCATE records")
+        with _serving(db_url, bare=True) as url:
+            run_ingest_load(url, backlogs[:20], backlog=INGEST_BACKLOG, in_flight=4)
+            ceiling = run_ingest_load(url, backlogs[20:], backlog=INGEST_BACKLOG, in_flight=INGEST_IN_FLIGHT)
+            floors.append(_crypto_floor(central, sample))
+        assert ceiling.errors == 0 and central.repo.count_records() == (INGEST_KIOSKS + 20) * INGEST_BACKLOG
+        bare = ceiling.records_per_s
     central.close()
-    return result.records_per_s, ((before[0] + after[0]) / 2, (before[1] + after[1]) / 2)
+    return result.records_per_s, tuple(sum(f[i] for f in floors) / len(floors) for i in (0, 1)), bare
 
 
 def _check_receipts(central, sample) -> None:
@@ -293,7 +311,7 @@ def run() -> dict:
     try:
         figures = _outbox(work)
         figures["ingest_service_layer_sqlite_records_per_s"] = round(_ingest_service_layer(f"sqlite:///{work}/s.db"))
-        sqlite_rate, floor = _ingest_http(f"sqlite:///{work}/central.db")
+        sqlite_rate, floor, _ = _ingest_http(f"sqlite:///{work}/central.db")
         figures["ingest_sqlite_records_per_s"] = round(sqlite_rate)
         floors.append(floor)
         pg = _pg()
@@ -303,8 +321,10 @@ def run() -> dict:
         try:
             figures["ingest_service_layer_postgresql_records_per_s"] = round(
                 _ingest_service_layer(_fresh_database(url, "service")))
-            pg_rate, floor = _ingest_http(_fresh_database(url, "ingest"))
+            pg_rate, floor, bare = _ingest_http(_fresh_database(url, "ingest"), bare_ceiling=True)
             figures["ingest_postgresql_records_per_s"] = round(pg_rate)
+            figures["ingest_bare_python_ceiling_records_per_s"] = round(bare)
+            figures["ingest_postgresql_vs_bare_python_ceiling"] = round(pg_rate / bare, 3)
             floors.append(floor)
             figures.update(_heartbeats(_fresh_database(url, "heartbeats")))
             figures["heartbeat_engine"] = "postgresql"
@@ -320,8 +340,12 @@ def run() -> dict:
         figures["ingest_postgresql_records_per_s"] / (primitives * cores), 3)
     ceiling = floor * cores
     figures["ingest_postgresql_vs_crypto_floor"] = round(figures["ingest_postgresql_records_per_s"] / ceiling, 3)
+    figures["ingest_bare_python_ceiling_vs_crypto_floor"] = round(
+        figures["ingest_bare_python_ceiling_records_per_s"] / ceiling, 3)
     baseline = {"bare_durable_writes_per_s": figures["bare_durable_writes_per_s"],
-                "crypto_floor_all_cores_records_per_s": round(ceiling), "cores": cores}
+                "crypto_floor_all_cores_records_per_s": round(ceiling),
+                "ingest_bare_python_ceiling_records_per_s": figures["ingest_bare_python_ceiling_records_per_s"],
+                "cores": cores}
     targets = {"outbox_appends_per_s": ">= 1000", "outbox_vs_bare": ">= 0.6",
                "ingest_postgresql_records_per_s": ">= 5000", "ingest_postgresql_vs_crypto_floor": ">= 0.6",
                "heartbeat_p99_ms": "< 50"}
@@ -336,7 +360,10 @@ def run() -> dict:
                      f"`serve --workers {SERVE_WORKERS}`, load generator on the same {cores} cores; every record "
                      "must come back 201, all are counted in the database and a sample of receipts verified. "
                      "Crypto floor: verify + open + receipt sign on a sample of the same records, one core, "
-                     "times the cores.  Service-layer figures: the same ingest code called in one process "
+                     "times the cores, measured before and after each ingest and averaged.  Bare Python "
+                     "ceiling: the same backlogs into the emptied table through bench/bare_ingest.py (only "
+                     "verify + open + receipt sign + one COPY per request, no auth or checks) under the same "
+                     "uvicorn.  Service-layer figures: the same ingest code called in one process "
                      "without HTTP.  Heartbeats: 10,000 kiosks enrolled, their real arrival rate "
                      "(10,000/60 s) replayed for 20 s to the same server, a new TCP connection and fresh "
                      "signature per beat, latency from due time (open loop)."}

@@ -25,7 +25,7 @@ class LocalCentral:
 def start_local_central(db_path: Path, *, heartbeat_interval_s: int = 60) -> LocalCentral:
     import uvicorn
 
-    from sync.central.api.app import create_app
+    from sync.central.api.app import serving_app
     from sync.central.service import Central
     from sync.central.settings import Settings
 
@@ -34,7 +34,7 @@ def start_local_central(db_path: Path, *, heartbeat_interval_s: int = 60) -> Loc
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(central), log_config=None, access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(serving_app(central), log_config=None, access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="local-central", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from sync.central.api.app import create_app
+from sync.central.api.app import serving_app
 from sync.central.service import Central
 from sync.central.settings import Settings
 
@@ -103,7 +103,7 @@ def start_central(db_url: str, *, heartbeat_interval_s: int = 60) -> RunningCent
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(central), log_config=None, access_log=False,
+    server = uvicorn.Server(uvicorn.Config(serving_app(central), log_config=None, access_log=False,
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -519,3 +519,25 @@ def test_storage_down_is_503_with_retry_after_then_service_comes_back(pg_url):
             assert device.post_records([device.record()]).status_code == 200
         finally:
             running.stop()
+
+
+def test_records_fast_path_keeps_the_check_order_and_the_published_route(central):
+    """POST /v1/records is answered outside FastAPI (sync/central/api/fast_records.py): same §9 order,
+    same error bodies, a streamed body over 4 MiB stopped while it arrives, still in the OpenAPI."""
+    device = enrolled(central)
+    body = canonical({"records": [device.record()]})
+    r = httpx.post(central.url + "/v1/records", content=body, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 401 and error_of(r) == "unauthenticated"  # auth before content type
+    r = device.send("POST", "/v1/records", body, content_type="text/plain")
+    assert r.status_code == 415 and error_of(r) == "unsupported_media_type"
+    r = device.send("POST", "/v1/records", b'{"records": [1, 2,]}')
+    assert r.status_code == 400 and error_of(r) == "malformed_body"
+    r = device.send("POST", "/v1/records", b'{"records": []}')
+    assert r.status_code == 400 and error_of(r) == "invalid_request"
+
+    def chunks():
+        for _ in range(5):
+            yield b" " * (1024 * 1024)  # no Content-Length: counted as it comes
+    r = httpx.post(central.url + "/v1/records", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and error_of(r) == "body_too_large"
+    assert "post" in httpx.get(central.url + "/openapi.json").json()["paths"]["/v1/records"]

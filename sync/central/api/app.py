@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync.central.api.fast_records import RecordsFastPath
 from sync.central.api.http import DeclaredBodyLimit, error_response
 from sync.central.api.routes import dashboard, devices, enroll, feeds, health, heartbeats, keys, receipts, records
 from sync.central.errors import ApiError
@@ -51,6 +52,11 @@ def create_app(central: Central) -> FastAPI:
     return app
 
 
-def app_from_env() -> FastAPI:
+def serving_app(central: Central) -> RecordsFastPath:
+    """What uvicorn serves: the FastAPI app behind the POST /v1/records fast path."""
+    return RecordsFastPath(create_app(central), central)
+
+
+def app_from_env() -> RecordsFastPath:
     """uvicorn factory for `serve --workers N` (each worker builds its own Central)."""
-    return create_app(Central(Settings.from_env()))
+    return serving_app(Central(Settings.from_env()))

@@ -72,6 +72,7 @@ class SqliteEngine:
     name = "sqlite"
     types = {"blob": "BLOB", "real": "REAL", "bigint": "INTEGER"}
     migrate_lock = None  # BEGIN IMMEDIATE already serialises migrations
+    statement_is_atomic = False  # executemany in autocommit commits row by row
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -116,8 +117,9 @@ class SqliteEngine:
             conn.execute("COMMIT")
 
     @contextmanager
-    def statement(self) -> Iterator[Any]:
-        """A connection for one statement in autocommit (its own transaction, no BEGIN/COMMIT)."""
+    def statement(self, *, relaxed: bool = False) -> Iterator[Any]:
+        """A connection for one statement in autocommit (its own transaction, no BEGIN/COMMIT).
+        `relaxed` changes nothing here: a WAL commit's fsync is cheap next to PostgreSQL's round trip."""
         with self._errors(), self._pool.connection() as conn:
             yield conn
 
@@ -129,6 +131,7 @@ class PostgresEngine:
     name = "postgresql"
     types = {"blob": "BYTEA", "real": "DOUBLE PRECISION", "bigint": "BIGINT"}
     migrate_lock = "SELECT pg_advisory_xact_lock(7217001)"  # workers start together
+    statement_is_atomic = True  # a COPY in autocommit is one transaction
 
     def __init__(self, url: str) -> None:
         import psycopg
@@ -136,10 +139,11 @@ class PostgresEngine:
         self._psycopg = psycopg
         self.url = url
         self._pool = _Pool(self._connect)
+        self._relaxed_pool = _Pool(lambda: self._connect("-c synchronous_commit=off"))
 
-    def _connect(self) -> Any:
+    def _connect(self, options: str = "") -> Any:
         try:
-            return self._psycopg.connect(self.url, connect_timeout=10, autocommit=True)
+            return self._psycopg.connect(self.url, connect_timeout=10, autocommit=True, options=options)
         except self._psycopg.OperationalError as exc:
             raise StorageUnavailable(str(exc)) from exc
 
@@ -171,11 +175,14 @@ class PostgresEngine:
             yield conn
 
     @contextmanager
-    def statement(self) -> Iterator[Any]:
+    def statement(self, *, relaxed: bool = False) -> Iterator[Any]:
         """A connection for one statement in autocommit: one round trip where BEGIN, the statement
-        and COMMIT took three (per-request look-ups and the nonce insert are single statements)."""
-        with self._errors(), self._pool.connection() as conn:
+        and COMMIT took three (per-request look-ups and the nonce insert are single statements).
+        `relaxed`: committed without waiting for the WAL flush (synchronous_commit off), for writes
+        a crash may lose without breaking a promise (a nonce; see Repository.use_nonce)."""
+        with self._errors(), (self._relaxed_pool if relaxed else self._pool).connection() as conn:
             yield conn
 
     def close(self) -> None:
         self._pool.close()
+        self._relaxed_pool.close()
