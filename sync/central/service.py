@@ -81,16 +81,23 @@ class Central:
         if abs(now - auth.unix_time) > MAX_SKEW_S:
             raise ApiError(401, "clock_skew", "timestamp more than 300 s from server time",
                            extra={"server_time": format_unix(now)})
-        device = self.repo.device(device_id=auth.device_id)
-        if device is None:
-            raise ApiError(401, "unknown_device", "device not enrolled")
-        public = self._public_key(device.device_id, device.public_key)
+        public = self._public_keys.get(auth.device_id)
+        if public is None:  # first request from this device in this worker: look it up
+            device = self.repo.device(device_id=auth.device_id)
+            if device is None:
+                raise ApiError(401, "unknown_device", "device not enrolled")
+            public = self._public_key(device.device_id, device.public_key)
         message = signing_string(method, target, auth.device_id, auth.timestamp, auth.nonce, body)
         if not verify_ed25519(public, auth.signature, message):  # type: ignore[arg-type]
             raise ApiError(401, "bad_signature", "request signature does not verify")
-        if device.revoked_at is not None:
+        # Revocation and the nonce are read and written in one go, after the signature: nobody
+        # can spend a device's nonces without its key.
+        state = self.repo.admit(device_id=auth.device_id, nonce=auth.nonce, now=now)
+        if state == "unknown":
+            raise ApiError(401, "unknown_device", "device not enrolled")
+        if state == "revoked":
             raise ApiError(403, "device_revoked", "device revoked")
-        if not self.repo.use_nonce(device_id=auth.device_id, nonce=auth.nonce, now=now):
+        if state == "replayed":
             raise ApiError(401, "replayed_nonce", "nonce already used in the last 600 s")
         self._maybe_prune(now)
         return auth.device_id

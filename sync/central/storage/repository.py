@@ -246,6 +246,27 @@ class Repository:
                             "WHERE nonces.seen < ?", (device_id, nonce, now, now - NONCE_TTL_S), fetch="rowcount",
                             relaxed=True) == 1
 
+    def admit(self, *, device_id: str, nonce: str, now: float) -> str:
+        """The rest of a request's authentication once its signature verified with the device's
+        (cached) key: `unknown`, `revoked`, `replayed` or `ok` (and then the nonce is used).
+        One statement on PostgreSQL, where each round trip showed in the ingest figures."""
+        if self.engine.name != "postgresql":
+            device = self.device(device_id=device_id)
+            if device is None:
+                return "unknown"
+            if device.revoked_at is not None:
+                return "revoked"
+            return "ok" if self.use_nonce(device_id=device_id, nonce=nonce, now=now) else "replayed"
+        known, revoked, used = self._single(
+            "WITH d AS (SELECT revoked_at FROM devices WHERE device_id = ?), "
+            "n AS (INSERT INTO nonces (device_id, nonce, seen) SELECT ?, ?, ? "
+            "      WHERE EXISTS (SELECT 1 FROM d WHERE revoked_at IS NULL) "
+            "      ON CONFLICT (device_id, nonce) DO UPDATE SET seen = excluded.seen WHERE nonces.seen < ? "
+            "      RETURNING 1) "
+            "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM d WHERE revoked_at IS NOT NULL), "
+            "(SELECT count(*) FROM n)", (device_id, device_id, nonce, now, now - NONCE_TTL_S), relaxed=True)
+        return "unknown" if not known else "revoked" if revoked else "ok" if used else "replayed"
+
     def prune(self, *, now: float) -> None:
         def work(ex):
             ex("DELETE FROM nonces WHERE seen < ?", (now - NONCE_TTL_S,))
@@ -257,8 +278,19 @@ class Repository:
     def ingest(self, *, device_id: str, items: list[IngestItem], received_at: str,
                make_receipt: Callable[[IngestItem], str]) -> list[IngestOutcome]:
         """Rules 4, 5, 6, 7 of SYNC.md §5, in order; the records are committed before it returns
-        (one look-up, then one bulk insert that stores the batch whole or not at all)."""
+        (a bulk insert that stores the batch whole or not at all).
+
+        Optimistic: a batch is almost always new, so the first attempt inserts without looking
+        anything up.  If any record is already there (a replay after a lost answer, a reused seq,
+        a racing upload), the insert fails whole, and the retry looks the batch up and applies
+        the rules to what it finds.  A batch with a payload error always looks up first: such a
+        record is not inserted, so only the look-up can rank rules 4 and 5 before rule 6 for it."""
+        optimistic = [not any(item.payload_error for item in items)]
+
         def work(ex):
+            if optimistic[0]:
+                optimistic[0] = False  # a retry looks up
+                return decide({}, {}, ex)
             # One look-up for the whole batch, then the rules in memory, then one bulk insert:
             # per-record round trips made PostgreSQL ingest latency-bound.  One statement is one
             # snapshot: look-ups by id and by seq in two statements could straddle a racing commit
@@ -269,14 +301,20 @@ class Repository:
             stored: dict[str, tuple[str, str]] = {}
             seqs: dict[int, str] = {}
             ids, numbers = [i.record_id for i in items], [i.seq for i in items]
+            if self.engine.name == "postgresql":  # arrays: one statement text for every batch size
+                lookup = ("record_id = ANY(?) OR (device_id = ? AND seq = ANY(?))", (ids, device_id, numbers))
+            else:
+                lookup = (f"record_id IN ({','.join('?' * len(ids))}) "
+                          f"OR (device_id = ? AND seq IN ({','.join('?' * len(numbers))}))", (*ids, device_id, *numbers))
             for rid, seq, sha, receipt, mine in ex(
-                    f"SELECT record_id, seq, record_sha256, receipt, device_id = ? FROM records "
-                    f"WHERE record_id IN ({','.join('?' * len(ids))}) "
-                    f"OR (device_id = ? AND seq IN ({','.join('?' * len(numbers))}))",
-                    (device_id, *ids, device_id, *numbers)).fetchall():
+                    f"SELECT record_id, seq, record_sha256, receipt, device_id = ? FROM records WHERE {lookup[0]}",
+                    (device_id, *lookup[1])).fetchall():
                 stored[rid] = (sha, receipt)
                 if mine:
                     seqs[int(seq)] = rid
+            return decide(stored, seqs, ex)
+
+        def decide(stored: dict[str, tuple[str, str]], seqs: dict[int, str], ex) -> list[IngestOutcome]:
             outcomes, rows = [], []
             for item in items:
                 if item.record_id in stored:
