@@ -495,30 +495,23 @@ def test_an_enroll_token_needs_no_body(central):
     assert r.status_code == 201 and r.json()["uses"] == 1 and r.json()["token"].startswith("et_")
 
 
-@pytest.mark.pg
-def test_storage_down_is_503_with_retry_after_then_service_comes_back(pg_url):
+@pytest.mark.parametrize("db_url", [pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
+def test_storage_down_is_503_with_retry_after_then_service_comes_back(central, db_url, pg_url):
     """A real outage: the central's database stops taking connections (its sessions are killed)."""
     import psycopg
 
-    from conftest import start_central
-
-    name = f"outage_{int(time.time() * 1000)}"
+    name = db_url.rsplit("/", 1)[1]
+    device = enrolled(central)
     with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        running = start_central(pg_url.rsplit("/", 1)[0] + "/" + name)
-        try:
-            device = enrolled(running)
-            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-            r = httpx.get(running.url + "/healthz")
-            assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
-            r = device.post_records([device.record()])
-            assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
-            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-            assert httpx.get(running.url + "/healthz").json() == {"status": "ok"}
-            assert device.post_records([device.record()]).status_code == 200
-        finally:
-            running.stop()
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        r = httpx.get(central.url + "/healthz")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
+        r = device.post_records([device.record()])
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and error_of(r) == "unavailable"
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    assert httpx.get(central.url + "/healthz").json() == {"status": "ok"}
+    assert device.post_records([device.record()]).status_code == 200
 
 
 def test_records_fast_path_keeps_the_check_order_and_the_published_route(central):
