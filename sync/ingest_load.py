@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+import uvloop
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -65,18 +66,27 @@ def build_backlogs(keys: list[Ed25519PrivateKey], record_public: X25519PublicKey
     return [(key, device_id, body) for key, (device_id, body) in zip(keys, built)]
 
 
+def _signed_requests(backlogs: list[tuple[Ed25519PrivateKey, str, bytes]]) -> list[tuple[dict[str, str], bytes]]:
+    """Each kiosk's request, signed (§4) before the clock starts, like its records: the kiosks' own
+    CPUs do that work.  A run takes seconds, well inside the 300 s skew."""
+    requests = []
+    for key, device_id, body in backlogs:
+        headers = sign_request(key, device_id, "POST", "/v1/records", body, timestamp=int(time.time()),
+                               nonce=os.urandom(16))
+        headers["Content-Type"] = "application/json"
+        requests.append((headers, body))
+    return requests
+
+
 async def _flush(url: str, backlogs: list[tuple[Ed25519PrivateKey, str, bytes]], in_flight: int,
                  backlog: int) -> IngestLoadResult:
-    queue = list(reversed(backlogs))
+    queue = list(reversed(_signed_requests(backlogs)))
     stored = errors = 0
 
     async def uploader() -> None:
         nonlocal stored, errors
         while queue:
-            key, device_id, body = queue.pop()
-            headers = sign_request(key, device_id, "POST", "/v1/records", body, timestamp=int(time.time()),
-                                   nonce=os.urandom(16))
-            headers["Content-Type"] = "application/json"
+            headers, body = queue.pop()
             try:
                 status, answer = await post_once(url, "/v1/records", headers, body)
             except (OSError, RawHttpError):
@@ -101,4 +111,6 @@ async def _flush(url: str, backlogs: list[tuple[Ed25519PrivateKey, str, bytes]],
 
 def run_ingest_load(url: str, backlogs: list[tuple[Ed25519PrivateKey, str, bytes]], *, backlog: int,
                     in_flight: int = 8) -> IngestLoadResult:
-    return asyncio.run(_flush(loopback_url(url), backlogs, in_flight, backlog))
+    # uvloop, as the server uses: the generator shares the cores it measures.  With asyncio's own
+    # loop and signing at send time it took 25-30 µs of CPU per record here, now about 14.
+    return uvloop.run(_flush(loopback_url(url), backlogs, in_flight, backlog))
