@@ -23,7 +23,8 @@ from sync.durable import TMP_PREFIX, write_durably
 from sync.enrollment import Enrollment
 from sync.identity import DeviceIdentity
 from sync.protocol.jsonprofile import canonical, is_profile_value
-from sync.protocol.records import build_record, record_shape_problem
+from sync.protocol.records import build_record, signed_fields_problem
+from sync.protocol.sealing import MAX_PAYLOAD
 
 RECORD_SUFFIX = ".rec"
 RECEIPT_SUFFIX = ".receipt"
@@ -113,7 +114,11 @@ class Outbox:
                               record_public=self._record_public, record_id=draft.record_id, kind=draft.kind,
                               schema_version=draft.schema_version, created_at=draft.created_at, seq=seq,
                               plaintext=draft.payload)
-        problem = record_shape_problem(record)
+        # What central's rule 1 would refuse, without decoding what was just encoded: the signature
+        # and payload are ours, so their b64u is canonical; only the payload's size is left to check.
+        problem = signed_fields_problem(record["signed"])
+        if problem is None and len(record["signed"]["payload"]) * 3 // 4 > MAX_PAYLOAD:
+            problem = f"payload over {MAX_PAYLOAD} bytes"
         if problem or not is_profile_value(draft.payload):
             raise RecordRejected(f"record {draft.record_id!r} would be refused: {problem or 'payload not profile JSON'}")
         write_durably(self.dirs.spool, seq_name(seq, RECORD_SUFFIX), canonical(record))

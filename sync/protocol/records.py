@@ -65,8 +65,24 @@ def checked_record(record: Any) -> RecordBytes:
     if len(signature) != 64:
         raise RecordShapeError("not a signed object {signed, sig}")
     s = record["signed"]
+    problem = signed_fields_problem(s)
+    if problem:
+        raise RecordShapeError(problem)
+    try:
+        payload = b64u_decode(s["payload"])
+    except ValueError:
+        raise RecordShapeError("bad payload (not b64u)") from None
+    if len(payload) > MAX_PAYLOAD:
+        raise RecordTooLarge(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD}")
+    if len(payload) < MIN_PAYLOAD:
+        raise RecordShapeError("bad payload (shorter than 48 bytes)")
+    return RecordBytes(signature, payload)
+
+
+def signed_fields_problem(s: dict[str, Any]) -> str | None:
+    """Rule 1 for the fields of `signed` other than the payload's bytes; the reason, or None."""
     if set(s) != RECORD_FIELDS:
-        raise RecordShapeError("fields missing or extra")
+        return "fields missing or extra"
     checks = (
         ("v", _is_int(s["v"]) and s["v"] == 1),
         ("record_id", isinstance(s["record_id"], str) and UUID7.fullmatch(s["record_id"]) is not None),
@@ -80,16 +96,8 @@ def checked_record(record: Any) -> RecordBytes:
     )
     for name, ok in checks:
         if not ok:
-            raise RecordShapeError(f"bad {name}")
-    try:
-        payload = b64u_decode(s["payload"])
-    except ValueError:
-        raise RecordShapeError("bad payload (not b64u)") from None
-    if len(payload) > MAX_PAYLOAD:
-        raise RecordTooLarge(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD}")
-    if len(payload) < MIN_PAYLOAD:
-        raise RecordShapeError("bad payload (shorter than 48 bytes)")
-    return RecordBytes(signature, payload)
+            return f"bad {name}"
+    return None
 
 
 def record_shape_problem(record: Any) -> str | None:

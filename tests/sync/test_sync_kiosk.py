@@ -88,6 +88,9 @@ def test_outbox_is_a_record_sink_and_keeps_no_plaintext(central, kiosk_dir):
             Outbox(kiosk_dir, identity, enrollment)
         with pytest.raises(RecordRejected):
             outbox.append(RecordDraft("not-a-uuid", "feedback", 1, "2025-01-01T00:00:00.000Z", {}))
+        big = draft()
+        with pytest.raises(RecordRejected, match="payload over 65536 bytes"):  # central's 413, refused here
+            outbox.append(RecordDraft(big.record_id, big.kind, 1, big.created_at, {"text": "x" * 65536}))
         assert outbox.append(draft()) == 4  # a refused draft takes no seq
     with Outbox(kiosk_dir, identity, enrollment) as outbox:
         assert outbox.append(draft()) == 5  # seq continues after a restart
