@@ -21,7 +21,7 @@ from sync.central.storage import open_repository
 from sync.protocol import signed as sig
 from sync.protocol.b64u import b64u_decode
 from sync.protocol.keys import ed25519_public, key_id, raw_public
-from sync.protocol.records import receipt_text, record_info
+from sync.protocol.records import receipt_text, record_info, record_signing_input
 from sync.protocol.sealing import open_payload
 
 RECEIVED_AT = "2025-01-01T00:00:00.000Z"
@@ -38,7 +38,7 @@ def _store(body: bytes) -> bytes:
     rows, results = [], []
     for index, record in enumerate(json.loads(body)["records"]):
         s = record["signed"]
-        signing = sig.signing_input(sig.RECORD, s)
+        signing = record_signing_input(s)
         _devices[s["device_id"]].verify(b64u_decode(record["sig"]), signing)
         open_payload(b64u_decode(s["payload"]), _keys.record, record_info(s))
         sha = hashlib.sha256(signing).hexdigest()

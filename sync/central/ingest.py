@@ -16,7 +16,8 @@ from sync.central.service import LIMITS, Central
 from sync.central.storage.repository import IngestItem, IngestOutcome
 from sync.protocol import signed as sig
 from sync.protocol.keys import key_id, raw_public, verify_ed25519
-from sync.protocol.records import UUID7, RecordShapeError, RecordTooLarge, checked_record, receipt_text, record_info
+from sync.protocol.records import (UUID7, RecordShapeError, RecordTooLarge, checked_record, receipt_text, record_info,
+                                   record_signing_input)
 from sync.protocol.sealing import open_payload
 
 
@@ -53,7 +54,7 @@ def _precheck(central: Central, device_id: str, device_key, index: int,
     s = record["signed"]
     if s["device_id"] != device_id:
         return IngestOutcome(index, 403, "device_mismatch", "record signed for another device")
-    signing = sig.signing_input(sig.RECORD, s)
+    signing = record_signing_input(s)  # C(signed), written out: rule 1 has just passed
     if not verify_ed25519(device_key, decoded.signature, signing):
         return IngestOutcome(index, 422, "bad_signature", "record signature does not verify")
     payload_error = None

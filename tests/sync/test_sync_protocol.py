@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
@@ -12,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sync_vector as V
+from kiosk.ids import uuid7 as make_uuid7
 from sync.protocol import signed as sig
 from sync.protocol.b64u import b64u_decode, b64u_encode
 from sync.protocol.jsonprofile import ProfileViolation, canonical, parse_profile
 from sync.protocol.keys import device_id_of, ed25519_key_problem, key_id, raw_public
-from sync.protocol.records import (build_receipt, build_record, receipt_problem, receipt_text, record_hash, record_info,
-                                   record_shape_problem, RecordTooLarge)
+from sync.protocol.records import (KINDS, build_receipt, build_record, checked_record, receipt_problem, receipt_text,
+                                   record_hash, record_info, record_shape_problem, record_signing_input, RecordTooLarge)
 from sync.protocol.request_auth import parse_auth_headers, sign_request
 from sync.protocol.sealing import open_payload, payload_info
 from sync.protocol.timefmt import parse_time
@@ -315,3 +317,28 @@ def test_signed_text_is_the_canonical_signed_object(value):
     assert receipt_text(RECEIPT, vector_record(), V.RECEIVED_AT, record_sha256=V.RECORD_H,
                         receipt_key_id=key_id(raw_public(RECEIPT))).encode("utf-8") == \
         canonical(build_receipt(RECEIPT, vector_record(), V.RECEIVED_AT))
+
+
+# ------------------------------------------------------------------ C(x) written out by hand at ingest
+
+_DEVICE_KEY, _RECORD_KEY, _RECEIPT_KEY = Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), \
+    Ed25519PrivateKey.generate()
+_times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z")
+
+
+@given(kind=st.sampled_from(sorted(KINDS)), schema_version=st.integers(1, 65535), seq=st.integers(1, 2**53 - 1),
+       created_at=_times, received_at=_times, ms=st.integers(0, 2**48 - 1), rand=st.binary(min_size=10, max_size=10),
+       plaintext=st.dictionaries(st.text("abc", min_size=1, max_size=3), st.text(max_size=20), max_size=3))
+def test_hand_written_record_and_receipt_texts_equal_canonical(kind, schema_version, seq, created_at, received_at,
+                                                                ms, rand, plaintext):
+    """Ingest writes C(signed) and C(receipt body) out directly (sync/protocol/records.py); for every
+    record that passes rule 1 they must be exactly the bytes canonical() gives."""
+    record = build_record(device_key=_DEVICE_KEY, device_id=device_id_of(raw_public(_DEVICE_KEY)),
+                          record_public=_RECORD_KEY.public_key(), record_id=make_uuid7(ms, rand), kind=kind,
+                          schema_version=schema_version, created_at=created_at, seq=seq, plaintext=plaintext)
+    checked_record(record)  # the premise: rule 1 passed
+    assert record_signing_input(record["signed"]) == sig.signing_input(sig.RECORD, record["signed"])
+    text = receipt_text(_RECEIPT_KEY, record, received_at, record_sha256=record_hash(record),
+                        receipt_key_id=key_id(raw_public(_RECEIPT_KEY)))
+    assert text.encode("utf-8") == canonical(build_receipt(_RECEIPT_KEY, record, received_at))
