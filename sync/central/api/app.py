@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.central.api.fast_records import RecordsFastPath
-from sync.central.api.http import DeclaredBodyLimit, error_response
+from sync.central.api.http import DeclaredBodyLimit, error_response, storage_error
 from sync.central.api.routes import dashboard, devices, enroll, feeds, health, heartbeats, keys, receipts, records
 from sync.central.errors import ApiError
 from sync.central.service import Central
 from sync.central.settings import Settings
 from sync.central.storage import StorageUnavailable, ValueRefused
 
-log = logging.getLogger("estation.central")
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
@@ -32,13 +30,9 @@ def create_app(central: Central) -> FastAPI:
         return error_response(exc)
 
     @app.exception_handler(StorageUnavailable)
-    async def on_storage_down(request: Request, exc: StorageUnavailable):
-        log.warning("storage unavailable", extra={"path": request.url.path, "problem": str(exc)[:200]})
-        return error_response(ApiError(503, "unavailable", "storage unavailable", headers={"Retry-After": "5"}))
-
     @app.exception_handler(ValueRefused)
-    async def on_value_refused(request: Request, exc: ValueRefused):
-        return error_response(ApiError(400, "invalid_request", "a text value holds a NUL character"))
+    async def on_storage_error(request: Request, exc: Exception):
+        return error_response(storage_error(exc, request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError):

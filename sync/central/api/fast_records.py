@@ -13,18 +13,14 @@ thread hop cost more than it saved, and the other workers keep serving while thi
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from sync.central.api.http import LARGE_BODY, error_response
+from sync.central.api.http import LARGE_BODY, error_response, parse_json, read_limited, request_target, storage_error
 from sync.central.errors import ApiError
 from sync.central.ingest import check_batch, ingest
 from sync.central.service import Central
 from sync.central.storage import StorageUnavailable, ValueRefused
-from sync.protocol.jsonprofile import ProfileViolation, parse_profile
-
-log = logging.getLogger("estation.central")
 
 
 class RawHeaders(Mapping[str, str]):
@@ -61,19 +57,13 @@ class RecordsFastPath:
     async def _records(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = RawHeaders(scope["headers"])
         try:
-            body = await _read_body(headers, receive)
+            body = await read_limited(headers.get("content-length"), _chunks(receive), LARGE_BODY)
             answer = self._handle(scope, headers, body)
         except ApiError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        except StorageUnavailable as exc:
-            log.warning("storage unavailable", extra={"path": scope["path"], "problem": str(exc)[:200]})
-            await error_response(ApiError(503, "unavailable", "storage unavailable",
-                                          headers={"Retry-After": "5"}))(scope, receive, send)
-            return
-        except ValueRefused:
-            await error_response(ApiError(400, "invalid_request", "a text value holds a NUL character"))(
-                scope, receive, send)
+        except (StorageUnavailable, ValueRefused) as exc:
+            await error_response(storage_error(exc, scope["path"]))(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"),
@@ -81,34 +71,16 @@ class RecordsFastPath:
         await send({"type": "http.response.body", "body": answer})
 
     def _handle(self, scope: dict[str, Any], headers: RawHeaders, body: bytes) -> bytes:
-        target = scope.get("raw_path") or scope["path"].encode("utf-8")
-        if scope.get("query_string"):
-            target += b"?" + scope["query_string"]
-        device_id = self.central.authenticate(method="POST", target=target.decode("latin-1"), headers=headers,
+        device_id = self.central.authenticate(method="POST", target=request_target(scope), headers=headers,
                                               body=body)
-        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media != "application/json":
-            raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
-        try:
-            parsed = parse_profile(body)
-        except ProfileViolation as exc:
-            raise ApiError(400, "malformed_body", str(exc)) from None
-        return ingest(self.central, device_id, check_batch(parsed))
+        return ingest(self.central, device_id, check_batch(parse_json(headers.get("content-type"), body)))
 
 
-async def _read_body(headers: RawHeaders, receive: Any) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > LARGE_BODY:
-        raise ApiError(413, "body_too_large", f"body over {LARGE_BODY} bytes")
-    chunks, size, more = [], 0, True
+async def _chunks(receive: Any) -> AsyncIterator[bytes]:
+    more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ApiError(400, "invalid_request", "client went away before the body ended")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > LARGE_BODY:
-            raise ApiError(413, "body_too_large", f"body over {LARGE_BODY} bytes")
-        chunks.append(chunk)
+        yield message.get("body", b"")
         more = message.get("more_body", False)
-    return b"".join(chunks)

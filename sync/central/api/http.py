@@ -7,7 +7,8 @@ while reading and the JSON profile, not pydantic's leniency, decides what is mal
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -16,7 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from sync.central.errors import ApiError
 from sync.central.service import Central
+from sync.central.storage import ValueRefused
 from sync.protocol.jsonprofile import ProfileViolation, canonical, parse_profile
+
+log = logging.getLogger("estation.central")
 
 LARGE_BODY = 4 * 1024 * 1024  # POST /v1/records, PUT /v1/feeds
 SMALL_BODY = 64 * 1024  # everything else
@@ -43,36 +47,49 @@ def get_central(request: Request) -> Central:
 CentralDep = Annotated[Central, Depends(get_central)]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def read_limited(declared: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The body, or 413 as soon as the declared length or the bytes so far pass `limit`."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "body_too_large", f"body over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    parts, size = [], 0
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise ApiError(413, "body_too_large", f"body over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
-def request_target(request: Request) -> str:
+async def read_body(request: Request, limit: int) -> bytes:
+    return await read_limited(request.headers.get("content-length"), request.stream(), limit)
+
+
+def request_target(scope: dict[str, Any]) -> str:
     """path+query as on the request line (what the device signed)."""
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    query = request.scope.get("query_string") or b""
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query = scope.get("query_string") or b""
     target = raw_path + (b"?" + query if query else b"")
     return target.decode("latin-1")
 
 
+def storage_error(exc: Exception, path: str) -> ApiError:
+    """The answer to a storage failure: 503 (logged, the device retries) while the database is
+    unavailable, 400 for a value no engine stores (text with NUL)."""
+    if isinstance(exc, ValueRefused):
+        return ApiError(400, "invalid_request", "a text value holds a NUL character")
+    log.warning("storage unavailable", extra={"path": path, "problem": str(exc)[:200]})
+    return ApiError(503, "unavailable", "storage unavailable", headers={"Retry-After": "5"})
+
+
 async def authenticated_device(central: Central, request: Request, body: bytes) -> str:
-    return await run_in_threadpool(central.authenticate, method=request.method, target=request_target(request),
+    return await run_in_threadpool(central.authenticate, method=request.method, target=request_target(request.scope),
                                    headers=request.headers, body=body)
 
 
 async def as_device(central: Central, request: Request, body: bytes, handle: Callable[[str], T]) -> T:
     """Authenticate, then `handle(device_id)`, in one worker-thread hop: a hop costs a GIL
     hand-over both ways, which showed in ingest and heartbeat figures."""
-    target = request_target(request)
+    target = request_target(request.scope)
 
     def work() -> T:
         return handle(central.authenticate(method=request.method, target=target, headers=request.headers,
@@ -88,7 +105,12 @@ def json_body(request: Request, body: bytes, *, optional: bool = False) -> Any:
     """Content type, then the JSON profile; an empty body is None when `optional`."""
     if optional and not body:
         return None
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return parse_json(request.headers.get("content-type"), body)
+
+
+def parse_json(content_type: str | None, body: bytes) -> Any:
+    """§9's content type, then JSON profile checks: 415, or 400 malformed_body, or the value."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json":
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
     try:
