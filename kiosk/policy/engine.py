@@ -128,9 +128,8 @@ _DOMAINS = {name: (True, False) if kind == BOOL else kind for name, kind in FACT
 MAX_TRIED = 1024  # outcomes tried per program at most (~30 ms); beyond, the open facts are kept as they are
 
 
-def _eligible(pack: Pack, facts: dict[str, Any], on: dt.date, program_id: str) -> bool | None:
-    ctx = Context(on, facts)
-    by_id, memo = {p.id: p for p in pack.programs}, {}
+def _eligible(by_id: dict[str, Program], facts: dict[str, Any], on: dt.date, program_id: str) -> bool | None:
+    ctx, memo = Context(on, facts), {}
 
     def decide(pid: str) -> Result:
         if pid not in memo:
@@ -156,11 +155,12 @@ def _could_change(pack: Pack, facts: dict[str, Any], on: dt.date, program_id: st
     if space * len(finite) > MAX_TRIED:
         return set(missing)
     keep = set(missing) - set(finite)
+    by_id = {p.id: p for p in pack.programs}
     for fact in finite:
         others = [f for f in finite if f != fact]
         for values in itertools.product(*(_DOMAINS[f] for f in others)):
             known = {**facts, **dict(zip(others, values))}
-            outcomes = {_eligible(pack, {**known, fact: v}, on, program_id) for v in _DOMAINS[fact]}
+            outcomes = {_eligible(by_id, {**known, fact: v}, on, program_id) for v in _DOMAINS[fact]}
             if len(outcomes) > 1 or None in outcomes:
                 keep.add(fact)
                 break

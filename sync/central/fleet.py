@@ -104,10 +104,10 @@ def record_heartbeat(central: Central, device_id: str, body: Any) -> dict[str, A
         raise ApiError(400, "invalid_request", problem)
     if body["device_id"] != device_id:
         raise ApiError(403, "device_mismatch", "heartbeat for another device")
-    if FEED_REFUSALS in body and refusals_problem(body[FEED_REFUSALS]) is not None:
+    refusal_problem = refusals_problem(body[FEED_REFUSALS]) if FEED_REFUSALS in body else None
+    if refusal_problem is not None:
         # An optional extra never costs the heartbeat: the beat counts, the bad extra is not shown.
-        log.warning("heartbeat feed_refusals ignored",
-                    extra={"device_id": device_id, "problem": refusals_problem(body[FEED_REFUSALS])})
+        log.warning("heartbeat feed_refusals ignored", extra={"device_id": device_id, "problem": refusal_problem})
     # Stored as sent (§8 shows `last_heartbeat` as sent); unknown keys are ignored, not dropped.
     central.repo.store_heartbeat(device_id=device_id, body=body, now=central.now())
     latest = {}
