@@ -10,7 +10,11 @@ from drivers.ioboard.events import PowerCycleStarted
 from ioboard_harness import connect, FAST_CONFIG, EventLog, wait_until
 
 MS = 1_000_000  # ns
-TICK = 1 * MS  # the board counts whole milliseconds: its edges may fall up to 1 ms early in wall time
+# The board counts whole milliseconds, so an edge may fall up to 1 ms early in wall time, and the
+# wall time of each edge is taken by the simulator's process, which the OS may preempt between the
+# tick and the stamp: a fresh-clone CI run measured a 200 ms relay pulse as 198.8 ms.  A few ms of
+# slack; a wrong timer (another config field, seconds for ms) is off by far more.
+TICK = 5 * MS
 TIMEOUT = FAST_CONFIG.watchdog_timeout_ms
 GRACE = FAST_CONFIG.boot_grace_ms
 CYCLE = FAST_CONFIG.cycle_ms
