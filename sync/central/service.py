@@ -81,12 +81,7 @@ class Central:
         if abs(now - auth.unix_time) > MAX_SKEW_S:
             raise ApiError(401, "clock_skew", "timestamp more than 300 s from server time",
                            extra={"server_time": format_unix(now)})
-        public = self._public_keys.get(auth.device_id)
-        if public is None:  # first request from this device in this worker: look it up
-            device = self.repo.device(device_id=auth.device_id)
-            if device is None:
-                raise ApiError(401, "unknown_device", "device not enrolled")
-            public = self._public_key(device.device_id, device.public_key)
+        public = self.device_key(auth.device_id)  # cached; looked up on a device's first request here
         message = signing_string(method, target, auth.device_id, auth.timestamp, auth.nonce, body)
         if not verify_ed25519(public, auth.signature, message):  # type: ignore[arg-type]
             raise ApiError(401, "bad_signature", "request signature does not verify")
@@ -111,7 +106,7 @@ class Central:
         return public
 
     def device_key(self, device_id: str):
-        """The key of a device that `authenticate` has just let in."""
+        """A device's parsed public key, cached per worker; 401 unknown_device when not enrolled."""
         public = self._public_keys.get(device_id)
         if public is None:
             device = self.repo.device(device_id=device_id)
