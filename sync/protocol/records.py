@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -27,6 +26,7 @@ KINDS = frozenset({
 })
 RECORD_FIELDS = frozenset({"v", "record_id", "kind", "schema_version", "device_id", "created_at", "seq", "rk",
                            "suite", "payload"})
+_SIGNED_OBJECT = frozenset({"signed", "sig"})
 RECEIPT_FIELDS = frozenset({"record_id", "device_id", "seq", "record_sha256", "received_at", "key_id"})
 UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 KEY_ID = re.compile(r"[0-9a-f]{16}")
@@ -45,9 +45,9 @@ class RecordShapeError(ValueError):
     """Rule 1 fails (→ 400 invalid_record); the message is the reason."""
 
 
-@dataclass(frozen=True)
-class RecordBytes:
-    """What rule 1 decoded on the way, so ingest does not decode it again."""
+class RecordBytes(NamedTuple):
+    """What rule 1 decoded on the way, so ingest does not decode it again (a tuple: built per
+    record at ingest rates, where a frozen dataclass's __init__ showed)."""
 
     signature: bytes
     payload: bytes
@@ -56,7 +56,7 @@ class RecordBytes:
 def checked_record(record: Any) -> RecordBytes:
     """Rule 1: the decoded signature and payload of a record of exactly the record shape;
     raises RecordShapeError, or RecordTooLarge for a payload over 65,536 bytes."""
-    if not isinstance(record, dict) or set(record) != {"signed", "sig"} or not isinstance(record["signed"], dict):
+    if not isinstance(record, dict) or record.keys() != _SIGNED_OBJECT or not isinstance(record["signed"], dict):
         raise RecordShapeError("not a signed object {signed, sig}")
     try:
         signature = b64u_decode(record["sig"])
@@ -81,7 +81,7 @@ def checked_record(record: Any) -> RecordBytes:
 
 def signed_fields_problem(s: dict[str, Any]) -> str | None:
     """Rule 1 for the fields of `signed` other than the payload's bytes; the reason, or None."""
-    if set(s) != RECORD_FIELDS:
+    if s.keys() != RECORD_FIELDS:
         return "fields missing or extra"
     checks = (
         ("v", _is_int(s["v"]) and s["v"] == 1),

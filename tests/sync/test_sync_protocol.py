@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -117,6 +118,28 @@ def test_b64u_decodes_only_what_it_encodes(text):
     except ValueError:
         return
     assert b64u_encode(data) == text
+
+
+def _b64u_reference(text: str) -> bytes:
+    """The decoder's contract written the slow, obvious way."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+        raise ValueError
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64u_encode(data) != text:
+        raise ValueError
+    return data
+
+
+@given(st.one_of(st.text(alphabet="Aw-_+/=\n é", max_size=8), st.text(max_size=16),
+                 st.binary(max_size=20).map(b64u_encode)))
+def test_b64u_decode_agrees_with_the_reference(text):
+    try:
+        expected = _b64u_reference(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            b64u_decode(text)
+    else:
+        assert b64u_decode(text) == expected
 
 
 # ------------------------------------------------------------------ JSON profile and C(x)
