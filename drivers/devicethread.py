@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from typing import Self
 
@@ -39,7 +41,10 @@ class DeviceThread:
 
 
 class PluggedDevice(DeviceThread):
-    """A simulated device: plugged in (`replug`) before it starts answering, unplugged on stop."""
+    """A simulated device: plugged in (`replug`) before it starts answering, unplugged on stop;
+    a link directory it made itself (`_made_dir`) goes on stop too, and comes back on start."""
+
+    _made_dir: str | None = None
 
     def replug(self) -> None:
         raise NotImplementedError
@@ -48,8 +53,12 @@ class PluggedDevice(DeviceThread):
         raise NotImplementedError
 
     def start(self) -> Self:
+        if self._made_dir:
+            os.makedirs(self._made_dir, exist_ok=True)
         self.replug()
         return super().start()
 
     def _release(self) -> None:
         self.unplug()
+        if self._made_dir:
+            shutil.rmtree(self._made_dir, ignore_errors=True)

@@ -8,7 +8,17 @@ reconnect-by-name logic is exercised for real.
 from __future__ import annotations
 
 import os
+import tempfile
 import tty
+
+
+def link_directory(link_dir: str | None, prefix: str) -> tuple[str, str | None]:
+    """(where the link name goes, the same again when the simulator made that directory itself
+    and must remove it when it stops, else None): a caller's directory is the caller's to clean."""
+    if link_dir:
+        return link_dir, None
+    made = tempfile.mkdtemp(prefix=prefix)
+    return made, made
 
 
 def open_pty_link(path: str) -> tuple[int, int]:

@@ -7,7 +7,9 @@ Kivy's own console logger that replaces sys.stderr and swallows tracebacks.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 
@@ -18,7 +20,9 @@ def prepare(*, fullscreen: bool = False, rotation: int = 0, size: tuple[int, int
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="estation-kivy-"))
+    if "KIVY_HOME" not in os.environ:  # Kivy must not write into the user's ~/.kivy; its own goes at exit
+        os.environ["KIVY_HOME"] = home = tempfile.mkdtemp(prefix="estation-kivy-")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ.setdefault("KCFG_KIVY_EXIT_ON_ESCAPE", "0")
     os.environ.setdefault("KCFG_KIVY_KEYBOARD_MODE", "system")
     os.environ.setdefault("KCFG_GRAPHICS_FULLSCREEN", "auto" if fullscreen else "0")

@@ -19,7 +19,6 @@ import logging
 import os
 import random
 import select
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..devicethread import PluggedDevice
-from ..ptylink import close_pty_link, open_pty_link
+from ..ptylink import close_pty_link, link_directory, open_pty_link
 from .codes import Status
 from .protocol import (NEED_DATA, Command, Frame, FrameParser, MIN_COMMAND_LEN, ProtocolError, build_read_response,
                        build_response, build_sam_id)
@@ -83,7 +82,7 @@ class SimulatedReader(PluggedDevice):
         self.reads_served = 0
         self.last_reply_done = 0.0  # perf_counter() after the last byte of the last read reply
         self._rng = rng or random.Random(0)
-        self._dir = link_dir or tempfile.mkdtemp(prefix="estation-sim-")
+        self._dir, self._made_dir = link_directory(link_dir, "estation-sim-")
         self.port = os.path.join(self._dir, "estation-idcard")
         self._lock = threading.Lock()
         self._master = -1

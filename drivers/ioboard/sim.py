@@ -29,7 +29,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..ptylink import close_pty_link, open_pty_link
+from ..ptylink import close_pty_link, link_directory, open_pty_link
 from . import framing as fr
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "hardware" / "ioboard"
@@ -104,7 +103,7 @@ class SimulatedBoard:
             raise ValueError("mode is cpython or micropython")
         self.mode = mode
         self.faults = faults or Faults()
-        self._dir = link_dir or tempfile.mkdtemp(prefix="estation-iob-")
+        self._dir, self._made_dir = link_directory(link_dir, "estation-iob-")
         self.port = os.path.join(self._dir, "estation-ioboard")
         self.state_dir = os.path.join(self._dir, "board-state")
         os.makedirs(self.state_dir, exist_ok=True)
@@ -141,6 +140,8 @@ class SimulatedBoard:
         if self._pump_thread is not None:
             self._pump_thread.join(timeout=2.0)
         self._close_pty()
+        if self._made_dir:  # its board state with it: a board that made its own directory starts once
+            shutil.rmtree(self._made_dir, ignore_errors=True)
 
     def __enter__(self) -> SimulatedBoard:
         return self.start()

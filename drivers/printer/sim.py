@@ -27,7 +27,6 @@ import logging
 import os
 import random
 import select
-import tempfile
 import threading
 import time
 from collections import deque
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..devicethread import PluggedDevice
-from ..ptylink import close_pty_link, open_pty_link
+from ..ptylink import close_pty_link, link_directory, open_pty_link
 from .errors import EscPosError
 from .paper import Block, CutBlock, FeedBlock, Interpreter, ProcessIdRequest, QrBlock, RasterBlock, TextLine
 from .protocol import Command, CommandParser, Event, Text, Unknown
@@ -102,7 +101,7 @@ class SimulatedPrinter(PluggedDevice):
         self.offline = False
         self.error: str | None = None  # "recoverable" | "autocutter" | "unrecoverable"
         self._rng = rng or random.Random(0)
-        self._dir = link_dir or tempfile.mkdtemp(prefix="estation-sim-")
+        self._dir, self._made_dir = link_directory(link_dir, "estation-sim-")
         self.port = os.path.join(self._dir, "estation-printer")
         self._lock = threading.RLock()
         self._master = self._slave = -1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "kiosk" / "session"))  # sess
 # for metrics; test modules do that when collected.  So the X server and the environment
 # are set up here, when this conftest loads, before any test module is imported.
 os.environ["SDL_AUDIODRIVER"] = "dummy"
-os.environ.setdefault("ESTATION_CACHE", tempfile.mkdtemp(prefix="estation-cache-"))
+if "ESTATION_CACHE" not in os.environ:
+    os.environ["ESTATION_CACHE"] = tempfile.mkdtemp(prefix="estation-cache-")
+    atexit.register(shutil.rmtree, os.environ["ESTATION_CACHE"], ignore_errors=True)
 import ui.kivy_env  # noqa: E402
 from ui.headless import start_xvfb  # noqa: E402
 

@@ -23,9 +23,10 @@ def test_run_notifies_systemd_ready_and_watchdog(tmp_path):
     config.write_text(f'[station]\nid = "ws-0042"\ncity = "xuchang"\ndata_dir = "{data}"\n'
                       '[devices.idcard]\nport = "sim"\n[devices.printer]\nport = "sim"\n'
                       '[ui]\nfullscreen = false\nvoice = false\n', encoding="utf-8")
-    sock_dir = tempfile.mkdtemp(prefix="sdn-", dir="/tmp")  # sun_path is short: not under tmp_path
-    address = os.path.join(sock_dir, "notify")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+    # sun_path is short: not under tmp_path
+    with tempfile.TemporaryDirectory(prefix="sdn-", dir="/tmp") as sock_dir, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        address = os.path.join(sock_dir, "notify")
         server.bind(address)
         server.settimeout(1.0)
         env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000", "SDL_VIDEODRIVER": "x11",
