@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
@@ -18,8 +19,11 @@ def fsync_dir(directory: Path) -> None:
 
 def write_durably(directory: Path, name: str, data: bytes, *, mode: int = 0o600) -> Path:
     """Write `data` as directory/name so that after return it survives a power cut, whole or not at all."""
-    tmp = directory / f"{TMP_PREFIX}{name}.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # A fresh name, created exclusively and never through a link: the directory may be writable by
+    # a less trusted user than the writer (root re-provisioning the service user's sync dir), who
+    # could otherwise plant a symlink at a predictable name and have the write land elsewhere.
+    tmp = directory / f"{TMP_PREFIX}{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         view = memoryview(data)
         while view:

@@ -266,6 +266,10 @@ def _apply_one(change: Change) -> None:
             raise InstallError(f"{' '.join(change.argv)} failed: {done.stderr.strip() or done.returncode}")
         return
     real = change.real()
+    if real.is_symlink() and change.kind in ("dir", "file"):
+        # chmod and the tmp file below would act on the link's target: a service user who owns the
+        # parent could point it at any file and have root hand it over.
+        raise InstallError(f"{real} is a symbolic link; expected a real {change.kind}, refusing to follow it")
     if change.kind == "dir":
         real.mkdir(parents=True, exist_ok=True)
         real.chmod(change.mode or 0o755)
@@ -276,7 +280,9 @@ def _apply_one(change: Change) -> None:
         if real.is_file() and real.read_bytes() != change.content:
             shutil.copy2(real, real.with_name(real.name + ".bak"))
         tmp = real.with_name(f".{real.name}.estation-tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()  # a crashed run's, or a planted link: the link goes, never its target
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, change.content)
             os.fchmod(fd, change.mode or 0o644)

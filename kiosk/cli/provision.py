@@ -54,14 +54,17 @@ def _sync_dir(args: argparse.Namespace) -> Path:
     return root / DATA_DIR.relative_to("/") / "sync"
 
 
-def _give_to_service_user(sync_dir: Path) -> None:
-    """Provisioning runs as root; the sync service runs as the service user and must read its key."""
-    import shutil
+def _give_to_service_user(sync_dir: Path, user: str | None = None, group: str | None = None) -> None:
+    """Provisioning runs as root; the sync service runs as the service user and must read its key.
+    Never through a link: the service user owns this tree and could point one at /etc/shadow."""
+    import grp
+    import pwd
 
     from kiosk.cli.install import DEFAULT_USER
 
+    uid, gid = pwd.getpwnam(user or DEFAULT_USER).pw_uid, grp.getgrnam(group or DEFAULT_USER).gr_gid
     for path in (sync_dir, *sync_dir.rglob("*")):
-        shutil.chown(path, DEFAULT_USER, DEFAULT_USER)
+        os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def cmd_provision(args: argparse.Namespace) -> int:

@@ -77,7 +77,15 @@ class SqliteEngine:
     def __init__(self, path: str) -> None:
         self.path = path
         parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        # The file holds central's private keys (record, receipt, feed): owner only, whatever the
+        # umask.  SQLite gives its -wal and -shm files the database file's mode.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            if os.fstat(fd).st_uid == os.geteuid():  # an older file: tightened; another owner's: theirs
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
         self._pool = _Pool(self._connect)
 
     def _connect(self) -> sqlite3.Connection:
