@@ -30,6 +30,12 @@ class Continue:
 
 
 @dataclass(frozen=True)
+class Touched:
+    """A touch anywhere on the screen (scrolling, reading, a tap between buttons): the resident is
+    still there.  Changes nothing but the inactivity timer."""
+
+
+@dataclass(frozen=True)
 class Consent:
     accepted: bool
 

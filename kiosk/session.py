@@ -67,12 +67,13 @@ TIMEOUTS: dict[State, tuple[float, float]] = {
 class Visit:
     """Everything personal about the current visit; dropped whole on wipe."""
 
-    __slots__ = ("card", "consent_at", "answers", "__weakref__")
+    __slots__ = ("card", "consent_at", "answers", "interests", "__weakref__")
 
     def __init__(self, card: dict) -> None:
         self.card = dict(card)
         self.consent_at: str | None = None
         self.answers: dict[str, Any] = {}  # JSON-profile values, in the order answered
+        self.interests: set[str] = set()  # postings whose job_interest record this visit filed
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Session:
     def _go(self, state: State) -> None:
         self.state = state
         self.error = None
+        self.notice = None  # a notice belongs to the screen it was given on
         if state is not State.QUESTIONS:
             self.question = None  # a question exists only while it is on screen
 
@@ -221,8 +223,9 @@ class Session:
 
     def _consent(self, intent: I.Consent) -> None:
         if not intent.accepted:
-            self._wipe("consent.refused")  # drop the card data at once; jobs stay open
+            self._wipe()  # drop the card data at once; jobs stay open
             self._go(State.JOBS)
+            self.notice = "consent.refused"
             return
         self.visit.consent_at = sync_time(self.clock.now())
         self._ask_or_show_results()
@@ -338,10 +341,15 @@ class Session:
     def _register_interest(self, intent: I.RegisterInterest) -> bool:
         if not self.consented or self.posting is None or self.posting.get("id") != intent.posting_id:
             return False
+        if intent.posting_id in self.visit.interests:  # a double tap: one record, one slip
+            self.notice = "jobs.interest_saved"
+            return True
         payload = self._personal_payload(None)
         payload["posting"] = {k: self.posting[k] for k in ("id", "title", "employer")}
-        if self._file("job_interest", payload, then=State.POSTING):
-            self.notice = "jobs.interest_saved" if self.error is None else None
+        self._file("job_interest", payload, then=State.POSTING)
+        if self.error is None:
+            self.visit.interests.add(intent.posting_id)
+            self.notice = "jobs.interest_saved"
         return True
 
     # --- callback, status report, feedback -------------------------------------------------------

@@ -32,10 +32,21 @@ Builder.load_file(str(Path(__file__).with_name("app.kv")))
 TECH_TAPS = 5  # taps on the title within TECH_WINDOW seconds open the technician PIN pad
 TECH_WINDOW = 3.0
 TECH_IDLE = 120.0  # session-clock seconds after opening / the last PIN entry before the overlay closes itself
+# After a new screen appears, touches are ignored this long: the second touch of a double tap
+# (or of an unsteady hand) would otherwise press whatever the new screen has in the same place,
+# e.g. "同意" where "继续" was, giving consent to a text never seen.
+TAP_GUARD_S = 0.4
 
 
 class Root(BoxLayout):
-    pass
+    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+        app = App.get_running_app()
+        if not isinstance(app, StationApp):
+            return super().on_touch_down(touch)
+        if not app.accepts_touch():
+            return True  # swallowed: it belongs to the screen that has just gone
+        app.send(I.Touched())  # scrolling and reading count as being there, not only buttons
+        return super().on_touch_down(touch)
 
 
 class StationApp(App):
@@ -48,7 +59,7 @@ class StationApp(App):
     def __init__(self, session: Session, *, lang: str = "zh_CN", voice: Voice | None = None,
                  technician_pin: str = "", technician_status: Callable[[], dict] | None = None,
                  side_panel: Callable[[], object] | None = None, printer_status: Callable[[], str] | None = None,
-                 **kwargs) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, **kwargs) -> None:
         super().__init__(**kwargs)
         self.title = "e-Station"
         self.session = session
@@ -61,7 +72,9 @@ class StationApp(App):
         self.technician_open = False
         self._technician_since = 0.0
         self._title_taps: list[float] = []
+        self._monotonic = monotonic  # touch timing (tap guard, technician gesture); tests replay it
         self._last_screen = ""
+        self._screen_shown_at = float("-inf")  # when the current screen appeared
         self._had_visit = False
         self.first_frame_at: float | None = None
         self._tick_event = None
@@ -104,6 +117,9 @@ class StationApp(App):
     def on_stop(self) -> None:
         if self._tick_event is not None:
             self._tick_event.cancel()
+
+    def accepts_touch(self) -> bool:
+        return self._monotonic() - self._screen_shown_at >= TAP_GUARD_S
 
     # --- intents ------------------------------------------------------------------------------
     def send(self, intent: object) -> None:
@@ -152,6 +168,7 @@ class StationApp(App):
         footer.large_text.text = p.t("button.large_text")
         footer.mute.text = p.t("button.unmute") if self.muted else p.t("button.mute")
         if name != self._last_screen:
+            self._screen_shown_at = self._monotonic()
             if name == "attract" and self._last_screen:
                 self._reset_preferences()  # the next person starts from the station's defaults
             self._last_screen = name
@@ -180,7 +197,7 @@ class StationApp(App):
             return
         p = self.presenter
         line = {"attract": lambda: p.attract()["place_card"], "question": lambda: p.question()["prompt"],
-                "consent": lambda: p.consent()["title"], "card": lambda: p.card()["greeting"],
+                "consent": lambda: p.consent()["title"], "card": lambda: p.card()["spoken"],
                 "results": lambda: p.results()["title"], "receipt": lambda: p.receipt()["scan"]}.get(screen)
         if line:
             self.voice.say(line())
@@ -197,7 +214,7 @@ class StationApp(App):
 
     # --- technician -------------------------------------------------------------------------------
     def title_tapped(self) -> None:
-        now = time.monotonic()
+        now = self._monotonic()
         self._title_taps = [t for t in self._title_taps if now - t < TECH_WINDOW] + [now]
         if len(self._title_taps) >= TECH_TAPS and self.technician_pin:
             self._title_taps.clear()

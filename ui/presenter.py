@@ -52,6 +52,7 @@ class Presenter:
 
     def card(self) -> dict:
         return {"greeting": self.t("card.greeting", name=self.session.greeting_name()),
+                "spoken": self.t("card.spoken"),  # aloud: no name (rendered to a file, heard by all)
                 "continue": self.t("button.continue")}
 
     def consent(self) -> dict:
@@ -99,8 +100,8 @@ class Presenter:
         if r is None:
             return {"title": "", "kind": "", "record": "", "qr": "", "scan": "", "printing": "", "done": "",
                     "feedback": ""}
-        printing = {"ok": "receipt.printing", "paper_low": "receipt.printing"}.get(printer or "",
-                                                                                  "receipt.paper_out")
+        printing = {"ok": "receipt.printing", "paper_low": "receipt.printing", "paper_out": "receipt.paper_out"}.get(
+            printer or "", "receipt.printer_unavailable")  # fault, or a configured printer not plugged in
         return {"title": self.t("receipt.title"), "kind": self.t(f"kind.{r.kind}"),
                 "record": f"{self.t('receipt.record_id')}: {r.record_id}", "qr": r.token or r.record_id,
                 "scan": self.t("receipt.scan"), "printing": self.t(printing) if printer else "",
@@ -116,12 +117,12 @@ class Presenter:
         return {"title": self.t("jobs.title"), "quick_words_title": self.t("jobs.quick_words"),
                 "quick_words": list(QUICK_WORDS), "district_title": self.t("jobs.district"),
                 "districts": list(districts_of(city_code).items()) if city_code else [],
-                "rows": rows, "none": self.t("jobs.none") if not rows else ""}
+                "rows": rows, "none": self.t("jobs.none") if not rows else "", "currency": self.t("jobs.currency")}
 
     def posting(self) -> dict:
         p = self.session.posting or {}
         lines = [p.get("employer", ""), name_of(p.get("district_code", "")) or "", p.get("address", ""),
-                 f"{p.get('salary_min', '')}-{p.get('salary_max', '')} 元/月", p.get("hours", ""),
+                 f"{p.get('salary_min', '')}-{p.get('salary_max', '')} {self.t('jobs.per_month')}", p.get("hours", ""),
                  p.get("requirements", ""), p.get("contact", "")]
         return {"title": p.get("title", ""), "lines": [line for line in lines if line],
                 "qr": p.get("url") or f"estation:posting:{p.get('id', '')}", "scan": self.t("jobs.detail_scan"),

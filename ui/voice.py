@@ -13,6 +13,7 @@ import logging
 import shutil
 import subprocess
 import threading
+from collections import deque
 from pathlib import Path
 
 log = logging.getLogger("estation.ui.voice")
@@ -25,7 +26,7 @@ class Voice:
         self.voice = VOICES.get(lang, "cmn-latn-pinyin")
         self.muted = muted
         self.espeak = shutil.which("espeak-ng")
-        self.spoken: list[str] = []  # what was asked to be said (tests, and the technician screen)
+        self.spoken: deque[str] = deque(maxlen=32)  # the last things asked to be said (tests, technician)
         self._sound = None
 
     def wav_for(self, text: str) -> Path | None:
@@ -36,8 +37,9 @@ class Voice:
         if not path.exists():
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            subprocess.run([self.espeak, "-v", self.voice, "-s", "140", "-w", str(tmp), text], check=True,
-                           capture_output=True, timeout=10)
+            # The text on stdin, not in argv (which `ps` shows to every user).
+            subprocess.run([self.espeak, "-v", self.voice, "-s", "140", "-w", str(tmp), "--stdin"],
+                           input=text.encode("utf-8"), check=True, capture_output=True, timeout=10)
             tmp.replace(path)
         return path
 
@@ -50,8 +52,9 @@ class Voice:
     def _render_and_play(self, text: str) -> None:
         try:
             path = self.wav_for(text)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("voice prompt not rendered: %s", exc)
+        except (OSError, subprocess.SubprocessError) as exc:  # never the text or command: what was said stays here
+            log.warning("voice prompt not rendered: %s%s", type(exc).__name__,
+                        f" (exit {exc.returncode})" if isinstance(exc, subprocess.CalledProcessError) else "")
             return
         if path is None:
             return

@@ -85,6 +85,20 @@ def run(args: argparse.Namespace) -> int:
         outbox.close()
 
 
+def loop_liveness(clock, stale_after: float = 10.0, every: float = 1.0):  # noqa: ANN001, ANN201 - Kivy's Clock
+    """A check, callable from any thread, that the Kivy loop still runs: a callback on the loop
+    marks the time, the check sees whether that mark is recent.  Not frames: an idle attract
+    screen draws nothing for minutes, and the IO board would cut the power of a healthy kiosk."""
+    mark = [clock.time()]
+    event = clock.schedule_interval(lambda _dt: mark.__setitem__(0, clock.time()), every)
+
+    def healthy() -> bool:
+        return clock.time() - mark[0] < stale_after
+
+    healthy.stop = event.cancel  # type: ignore[attr-defined]
+    return healthy
+
+
 def _run_ui(config, session, devices, data_dir: Path, pin: str) -> int:  # noqa: ANN001
     import ui.kivy_env
 
@@ -103,24 +117,22 @@ def _run_ui(config, session, devices, data_dir: Path, pin: str) -> int:  # noqa:
     voice = Voice(data_dir / "voice", config.station.language) if config.ui.voice else None
     app = StationApp(session, lang=config.station.language, voice=voice, technician_pin=pin,
                      technician_status=lambda: {**devices.status(), "设备": config.station.id},
-                     printer_status=devices.printer_status)
+                     printer_status=devices.printer_status if devices.printer else None)  # None: QR only
     if config.ui.elder_mode:
         app.default_text_scale = app.text_scale = theme.LARGE_SCALE
     devices.on_intent = app.post
     devices.on_device_change = lambda: Clock.schedule_once(lambda _dt: app.refresh(), 0)
-    last_frame = [0.0]
 
-    def on_flip(*_: object) -> None:
-        if not last_frame[0]:
-            sdnotify.notify_ready(f"{config.station.id} showing the attract screen")
-        last_frame[0] = Clock.get_time()
+    def on_first_flip(*_: object) -> None:
+        Window.unbind(on_flip=on_first_flip)
+        sdnotify.notify_ready(f"{config.station.id} showing the attract screen")
 
-    Window.bind(on_flip=on_flip)
+    Window.bind(on_flip=on_first_flip)
     interval = sdnotify.watchdog_interval()
     if interval:
         # Pinged from the Kivy clock: if the loop blocks, the pings stop and systemd restarts us.
         Clock.schedule_interval(lambda _dt: sdnotify.notify_watchdog(), interval)
-    devices.healthy = lambda: Clock.get_time() - last_frame[0] < 10  # the IO board watchdog, same idea
+    devices.healthy = loop_liveness(Clock)  # feeds the IO board's watchdog, same idea
     log.info("kiosk starting", extra={"station": config.station.id, "pack": config.station.city})
     app.run()
     sdnotify.notify_stopping()

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def kivy_window():
 class Station:
     """A running StationApp around a test session, plus helpers to drive and inspect it."""
 
-    def __init__(self, window, pack: str, **session_kw) -> None:
+    def __init__(self, window, pack: str, *, touch_on_session_clock: bool = False, **session_kw) -> None:
         from session_harness import make_session
 
         from ui.app import StationApp
@@ -64,8 +65,9 @@ class Station:
         self.window = window
         self.session, self.clock, self.sink = make_session(pack, **session_kw)
         self.voice = Voice(Path(os.environ["ESTATION_CACHE"]) / "voice")
+        timing = {"monotonic": self.clock.monotonic} if touch_on_session_clock else {}
         self.app = StationApp(self.session, voice=self.voice, technician_pin="2468",
-                              technician_status=lambda: {"读卡器": "正常", "待上传": 0})
+                              technician_status=lambda: {"读卡器": "正常", "待上传": 0}, **timing)
         self.app._run_prepare()
         self.pump()
 
@@ -99,9 +101,19 @@ class Station:
         return [w for w in self.visible_widgets() if isinstance(w, BigButton) and w.opacity > 0 and not w.disabled]
 
     def tap(self, widget) -> None:
+        """A resident's tap: not faster than TAP_GUARD_S after a screen appeared (that one is
+        ignored on purpose; `tap_now` makes it)."""
+        while not self.app.accepts_touch():
+            time.sleep(0.02)
+            self.pump(1)
+        self.tap_now(widget)
+
+    def tap_now(self, widget) -> None:
+        self.tap_now_at(*widget.to_window(*widget.center))
+
+    def tap_now_at(self, x: float, y: float) -> None:
         from kivy.tests.common import UnitTestTouch
 
-        x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()

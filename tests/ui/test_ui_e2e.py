@@ -58,7 +58,12 @@ def tap(widget) -> None:
     from kivy.base import EventLoop
     from kivy.tests.common import UnitTestTouch
 
+    from kivy.app import App
+
     for _ in range(3):  # let a screen that just appeared lay itself out before aiming at it
+        EventLoop.idle()
+    while not App.get_running_app().accepts_touch():  # as fast as a resident: not inside TAP_GUARD_S
+        time.sleep(0.02)
         EventLoop.idle()
     touch = UnitTestTouch(*widget.to_window(*widget.center))
     touch.touch_down()

@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import logging
 import random
-import types
 
 import pytest
 
 from kiosk import intents as I
 from kiosk.session import GLOBAL, TRANSITIONS, State
+from ui.app import TAP_GUARD_S
 from session_harness import CARDS, card
 
-SEEDS = (11, 2024, 90210)
+# Seeds are fixed so a failure replays; 5 joined when the tap guard changed the paths the others take
+# and none of them reached the apply screen any more (the union below must cover the whole flow).
+SEEDS = (11, 2024, 90210, 5)
 SIMULATED_SECONDS = 600
 POSTINGS = [{"id": f"JOB-{i}", "title": title, "employer": f"许昌{title}服务公司", "district_code": "411002",
              "address": "许昌市魏都区人民路1号", "salary_min": 2500, "salary_max": 3200, "hours": "8:00-17:00",
@@ -94,6 +96,11 @@ class Monkey:
 
     def tap_at(self, x: float, y: float, frames: int = 1) -> None:
         from kivy.tests.common import UnitTestTouch
+
+        # Mostly at a resident's pace; one tap in ten as fast as a double tap (the guard eats it).
+        # The app's touch timing is the session's fake clock here (see the test): waiting is advancing it.
+        if self.steps % 10 != 9 and not self.st.app.accepts_touch():  # not from the rng: seeds replay as before
+            self.st.clock.advance(TAP_GUARD_S)
 
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -226,13 +233,9 @@ def fast_frames():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_monkey_never_crashes_and_always_returns_to_idle(station, fast_frames, monkeypatch, caplog, seed):
-    import ui.app
-
-    st = station("xuchang", job_search=search)
-    # The technician gesture (5 title taps within 3 s) reads the session's clock, so it replays.
-    monkeypatch.setattr(ui.app, "time", types.SimpleNamespace(monotonic=st.clock.monotonic,
-                                                             perf_counter=__import__("time").perf_counter))
+def test_monkey_never_crashes_and_always_returns_to_idle(station, fast_frames, caplog, seed):
+    # Touch timing (the technician gesture, the tap guard) on the session's clock: a run replays.
+    st = station("xuchang", job_search=search, touch_on_session_clock=True)
     caplog.set_level(logging.ERROR)
     monkey = Monkey(st, seed)
     while st.clock.monotonic() - monkey.start < SIMULATED_SECONDS:

@@ -47,3 +47,35 @@ def test_run_notifies_systemd_ready_and_watchdog(tmp_path):
             proc.wait(15)
     assert "READY=1" in got, got
     assert got.count("WATCHDOG=1") >= 2, got
+
+
+def test_the_io_board_watchdog_check_follows_the_loop_not_the_frames(station):
+    """An idle attract screen draws no frame for minutes; the check must stay healthy while the
+    loop runs, and fail soon after it stops (then the IO board cuts the power, as it should)."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.cli.run import loop_liveness
+
+    st = station()
+    st.pump(5)
+    flips = []
+
+    def count(*_: object) -> None:
+        flips.append(1)
+
+    Window.bind(on_flip=count)
+    healthy = loop_liveness(Clock, stale_after=0.5, every=0.1)
+    try:
+        until = time.monotonic() + 1.5  # three times the limit, with nothing to draw
+        while time.monotonic() < until:
+            st.pump(1)
+            assert healthy()
+        assert len(flips) <= 2, "the premise: the attract screen stands still"
+        time.sleep(0.8)  # the loop stops turning
+        assert not healthy()
+        st.pump(2)
+        assert healthy()
+    finally:
+        healthy.stop()
+        Window.unbind(on_flip=count)

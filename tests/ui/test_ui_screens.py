@@ -196,12 +196,25 @@ def test_start_over_and_back_buttons(station):
 def test_voice_prompts_and_mute(station):
     st = station()
     st.send(I.CardPlaced(card(1)))
-    assert st.voice.spoken[-1] == st.app.presenter.card()["greeting"]
+    # Aloud, the card screen greets without the name: the WAV stays on disk and the room hears it.
+    assert st.voice.spoken[-1] == st.app.presenter.card()["spoken"]
+    assert st.session.greeting_name() not in "".join(st.voice.spoken)
     st.tap_text(st.app.presenter.t("button.mute"))
     st.send(I.Continue())
     assert st.voice.spoken[-1] != st.app.presenter.consent()["title"]
     path = st.voice.wav_for("请将身份证放在读卡区")
     assert path is not None and path.stat().st_size > 10_000
+
+
+def test_a_voice_that_fails_logs_no_text(tmp_path, caplog):
+    from ui.voice import Voice
+
+    voice = Voice(tmp_path, lang="zh_CN")
+    voice.espeak = "/bin/false"  # a renderer that fails
+    with caplog.at_level("WARNING", logger="estation.ui.voice"):
+        voice._render_and_play("王建国，您好")
+    assert "voice prompt not rendered: CalledProcessError (exit 1)" in caplog.text
+    assert "王建国" not in caplog.text and not list(tmp_path.glob("*.wav"))
 
 
 def test_technician_screen_needs_the_pin(station):
@@ -262,3 +275,76 @@ def test_large_text_and_mute_do_not_carry_over_to_the_next_resident(station):
     st.tap_text(st.app.presenter.t("button.start_over"))
     assert st.screen.name == "attract"
     assert st.app.text_scale == 1.0 and not st.app.muted and not st.voice.muted
+
+
+def test_the_second_touch_of_a_double_tap_does_not_press_the_next_screens_button(station):
+    """"继续" on the card screen sits where "不同意" and "同意" appear next: a double tap must not
+    give (or refuse) consent to a text the resident never saw."""
+    st = station()
+    t = st.app.presenter.t
+    st.send(I.CardPlaced(card(1)))
+    go_on = next(b for b in st.buttons() if b.text == t("button.continue"))
+    x, y = go_on.to_window(*go_on.center)
+    for left_or_right in (go_on.x + go_on.width * 0.25, go_on.x + go_on.width * 0.75):
+        st.tap(go_on)
+        assert st.screen.name == "consent"
+        st.tap_now_at(*go_on.to_window(left_or_right, go_on.center_y))  # the double tap's second touch
+        assert st.screen.name == "consent" and not st.session.consented and st.session.visit is not None
+        st.tap_text(t("button.back"))
+        assert st.screen.name == "card"
+        go_on = next(b for b in st.buttons() if b.text == t("button.continue"))
+    st.tap_text(t("button.continue"))
+    st.tap_text(t("button.agree"))  # at a resident's pace it works
+    assert st.session.consented
+
+
+def test_a_touch_between_buttons_answers_the_countdown(station):
+    st = station()
+    drive(st, "results")
+    warn, _ = st.session.config.timeouts[State.RESULTS]
+    st.clock.advance(warn + 1)
+    st.send(I.Tick())
+    assert st.session.warning_seconds is not None
+    title = st.app.root.ids.header.ids.title
+    st.tap(title.parent)  # no button there: reading, scrolling
+    assert st.session.warning_seconds is None and st.screen.name == "results"
+
+
+def test_a_countdown_second_does_not_rebuild_the_buttons_under_a_finger(station):
+    st = station()
+    drive(st, "question")
+    before = [id(b) for b in st.buttons()]
+    warn, _ = st.session.config.timeouts[State.QUESTIONS]
+    st.clock.advance(warn + 1)
+    for _ in range(3):
+        st.clock.advance(1)
+        st.send(I.Tick())
+    assert st.session.warning_seconds is not None
+    assert [id(b) for b in st.buttons()] == before
+
+
+def test_receipt_line_follows_the_printer(station):
+    from ui.presenter import Presenter
+
+    st = station()
+    drive(st, "receipt")
+    p = Presenter(st.session, "zh_CN")
+    assert p.receipt(None)["printing"] == ""  # a QR-only kiosk says nothing about paper
+    assert p.receipt("ok")["printing"] == p.t("receipt.printing")
+    assert p.receipt("paper_out")["printing"] == p.t("receipt.paper_out")
+    assert p.receipt("absent")["printing"] == p.receipt("fault")["printing"] == p.t("receipt.printer_unavailable")
+
+
+def test_english_screens_carry_no_hard_coded_chinese(station):
+    from ui.presenter import Presenter
+
+    st = station(job_search=lambda q, on: [{"id": "J1", "title": "Cleaner", "employer": "Acme", "district_code": "411002",
+                                             "salary_min": 2500, "salary_max": 3200}])
+    st.app.presenter = Presenter(st.session, "en")
+    st.send(I.SearchJobs())
+    st.send(I.Search("Cleaner"))
+    texts = [b.text for b in st.buttons()]
+    row = next(t for t in texts if t.startswith("Cleaner"))
+    assert "yuan" in row and "元" not in row
+    st.send(I.ShowPosting("J1"))
+    assert any("yuan/month" in line for line in st.app.presenter.posting()["lines"])

@@ -11,7 +11,7 @@ class ApplyScreen(KioskScreen):
         v = p.apply()
         self.ids.title.text = f"{v['title']}：{v['program']}"
         pad = self.ids.pad
-        pad.prompt, pad.confirm_text = v["phone_prompt"], v["confirm"]
+        pad.prompt, pad.confirm_text, pad.delete_text = v["phone_prompt"], v["confirm"], p.t("button.delete")
         pad.on_confirm = lambda value: self.send(I.Confirm(value or None))
 
     def on_pre_enter(self, *_: object) -> None:

@@ -12,4 +12,5 @@ class FeedbackScreen(KioskScreen):
         v = p.feedback()
         self.ids.title.text = v["title"]
         # Stars drawn as numbers 1-5 with a growing count of ★ (emoji faces are not in the CJK font).
-        self.fill(self.ids.faces, [self.button("★" * int(n) + f"\n{n}", I.Submit(n), "secondary") for n in v["faces"]])
+        self.fill(self.ids.faces, tuple(v["faces"]),
+                  lambda: [self.button("★" * int(n) + f"\n{n}", I.Submit(n), "secondary") for n in v["faces"]])

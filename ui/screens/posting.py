@@ -11,8 +11,8 @@ class PostingScreen(KioskScreen):
     def refresh(self, p) -> None:  # noqa: ANN001
         v = p.posting()
         self.ids.title.text = v["title"]
-        self.fill(self.ids.lines, [BodyLabel(text=line) for line in v["lines"]])
+        self.fill(self.ids.lines, tuple(v["lines"]), lambda: [BodyLabel(text=line) for line in v["lines"]])
         self.ids.qr.data = v["qr"]
         self.ids.scan.text = v["scan"]
-        actions = [self.button(v["register"], I.RegisterInterest(v["id"]))] if v["can_register"] else []
-        self.fill(self.ids.actions, actions)
+        key = (v["register"], v["id"]) if v["can_register"] else ()
+        self.fill(self.ids.actions, key, lambda: [self.button(v["register"], I.RegisterInterest(v["id"]))] if key else [])

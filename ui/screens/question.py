@@ -10,4 +10,5 @@ class QuestionScreen(KioskScreen):
     def refresh(self, p) -> None:  # noqa: ANN001
         v = p.question()
         self.ids.prompt.text = v["prompt"]
-        self.fill(self.ids.choices, [self.button(label, I.Answer(v["fact"], cid)) for cid, label in v["choices"]])
+        self.fill(self.ids.choices, (v["fact"], tuple(v["choices"])),
+                  lambda: [self.button(label, I.Answer(v["fact"], cid)) for cid, label in v["choices"]])

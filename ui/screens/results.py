@@ -19,6 +19,14 @@ class ResultsScreen(KioskScreen):
     def refresh(self, p) -> None:  # noqa: ANN001
         v = p.results()
         self.ids.title.text = v["title"]
+        self.fill(self.ids.rows, repr((v["rows"], v["none"], v["apply"], v["qr_text"])), lambda: self._rows(v))
+        self.fill(self.ids.actions, (v["jobs"], v["callback"], v["status_report"]), lambda: [
+            self.button(v["jobs"], I.SearchJobs(), "secondary"),
+            self.button(v["callback"], I.RequestCallback(), "secondary"),
+            self.button(v["status_report"], I.ReportStatus(), "secondary"),
+        ])
+
+    def _rows(self, v: dict) -> list:
         rows = []
         for r in v["rows"]:
             row = ResultRow()
@@ -36,9 +44,4 @@ class ResultsScreen(KioskScreen):
             rows.append(row)
         if v["none"]:
             rows.append(BodyLabel(text=v["none"]))
-        self.fill(self.ids.rows, rows)
-        self.fill(self.ids.actions, [
-            self.button(v["jobs"], I.SearchJobs(), "secondary"),
-            self.button(v["callback"], I.RequestCallback(), "secondary"),
-            self.button(v["status_report"], I.ReportStatus(), "secondary"),
-        ])
+        return rows

@@ -11,7 +11,7 @@ class ServiceScreen(KioskScreen):
         v = p.service()
         self.ids.title.text = v["title"]
         pad = self.ids.pad
-        pad.prompt, pad.confirm_text = v["prompt"], v["confirm"]
+        pad.prompt, pad.confirm_text, pad.delete_text = v["prompt"], v["confirm"], p.t("button.delete")
         pad.on_confirm = lambda value: self.send(I.Submit(value))
 
     def on_pre_enter(self, *_: object) -> None:

@@ -10,4 +10,5 @@ class StatusReportScreen(KioskScreen):
     def refresh(self, p) -> None:  # noqa: ANN001
         v = p.status_report()
         self.ids.title.text = v["title"]
-        self.fill(self.ids.choices, [self.button(label, I.Submit(cid)) for cid, label in v["choices"]])
+        self.fill(self.ids.choices, tuple(v["choices"]),
+                  lambda: [self.button(label, I.Submit(cid)) for cid, label in v["choices"]])

@@ -23,18 +23,24 @@ class TechnicianScreen(KioskScreen):
 
     def refresh(self, p) -> None:  # noqa: ANN001
         app = App.get_running_app()
-        self.pad.prompt, self.pad.confirm_text = "PIN", p.t("button.confirm")
+        self.pad.prompt, self.pad.confirm_text = p.t("technician.pin"), p.t("button.confirm")
+        self.pad.delete_text = p.t("button.delete")
         self.pad.on_confirm = app.technician_pin_entered
         if not app.technician_unlocked:
-            self.fill(self.ids.body, [self.pad])  # only the pad: nothing hidden lies over the header
+            self.fill(self.ids.body, "pad", lambda: [self.pad])  # only the pad: nothing hidden lies over the header
             return
-        lines = BoxLayout(orientation="vertical", size_hint_y=None)
-        lines.bind(minimum_height=lines.setter("height"))
-        for key, value in app.technician_status().items():
-            lines.add_widget(BodyLabel(text=f"{key}: {value}"))
-        scroll = ScrollView()
-        scroll.add_widget(lines)
-        self.fill(self.ids.body, [scroll])
+        status = tuple(app.technician_status().items())
+
+        def build() -> list:
+            lines = BoxLayout(orientation="vertical", size_hint_y=None)
+            lines.bind(minimum_height=lines.setter("height"))
+            for key, value in status:
+                lines.add_widget(BodyLabel(text=f"{key}: {value}"))
+            scroll = ScrollView()
+            scroll.add_widget(lines)
+            return [scroll]
+
+        self.fill(self.ids.body, status, build)
 
     def on_pre_enter(self, *_: object) -> None:
         self.pad.value = ""

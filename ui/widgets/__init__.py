@@ -57,6 +57,7 @@ class NumericPad(BoxLayout):
     max_length = NumericProperty(11)
     prompt = StringProperty("")
     confirm_text = StringProperty("")
+    delete_text = StringProperty("")  # set with the other texts from the catalogue, in the visit's language
     on_confirm = ObjectProperty(None, allownone=True)
 
     def press(self, key: str) -> None:
@@ -75,11 +76,11 @@ class KeyGrid(GridLayout):
     keys = ListProperty(["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0"])
 
     def on_kv_post(self, _base: object) -> None:
-        from kiosk.i18n import catalogue
-
         for key in self.keys:
-            label = catalogue("zh_CN").text("button.delete") if key == "del" else key
-            btn = BigButton(text=label, style="secondary" if key == "del" else "primary")
+            btn = BigButton(text=key, style="secondary" if key == "del" else "primary")
+            if key == "del":
+                self.pad.bind(delete_text=btn.setter("text"))
+                btn.text = self.pad.delete_text
             btn.min_height = dp(KEY_HEIGHT_DP)  # a 4-row pad must fit under the title at 800 px
             btn.bind(on_release=lambda _b, k=key: self.pad.press(k))
             self.add_widget(btn)

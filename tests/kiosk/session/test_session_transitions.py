@@ -203,6 +203,54 @@ def test_job_interest_with_consent_files_a_record():
     assert sink.drafts[-1].kind == "job_interest" and sink.drafts[-1].payload["posting"]["id"] == "JOB-1"
 
 
+def test_a_second_tap_on_interest_files_no_second_record():
+    s, _, sink = drive_to(State.POSTING)
+    s.handle(I.RegisterInterest("JOB-1"))
+    s.handle(I.RegisterInterest("JOB-1"))  # a double tap, or a doubt
+    assert [d.kind for d in sink.drafts].count("job_interest") == 1
+    assert s.state is State.POSTING and s.notice == "jobs.interest_saved"
+
+
+def test_interest_in_another_posting_is_its_own_record_and_notices_do_not_linger():
+    s, _, sink = drive_to(State.POSTING)
+    s.handle(I.RegisterInterest("JOB-1"))
+    s.handle(I.Back())
+    assert s.state is State.JOBS and s.notice is None  # "registered" belonged to JOB-1's screen
+    s.handle(I.Search("保安"))
+    s.handle(I.ShowPosting("JOB-2"))
+    assert s.notice is None
+    s.handle(I.RegisterInterest("JOB-2"))
+    assert [d.payload["posting"]["id"] for d in sink.drafts if d.kind == "job_interest"] == ["JOB-1", "JOB-2"]
+
+
+def test_the_last_visitors_notice_is_not_shown_to_the_next_one():
+    s, *_ = drive_to(State.QUESTIONS)
+    s.handle(I.CardRemoved())
+    assert s.state is State.IDLE and s.notice == "card.removed"  # shown on the attract screen...
+    s.handle(I.SearchJobs())
+    assert s.state is State.JOBS and s.notice is None  # ...not to whoever searches jobs next
+
+
+def test_refused_consent_says_so_on_the_jobs_screen():
+    s, *_ = drive_to(State.CONSENT)
+    s.handle(I.Consent(False))
+    assert s.state is State.JOBS and s.notice == "consent.refused" and s.visit is None
+
+
+def test_a_touch_anywhere_is_activity():
+    s, clock, _ = drive_to(State.RESULTS)
+    warn, wipe = TIMEOUTS[State.RESULTS]
+    assert 2 * warn > wipe  # the premise of the second half
+    clock.advance(warn + 1)
+    assert s.handle(I.Tick()) and s.warning_seconds is not None
+    assert s.handle(I.Touched())  # scrolling the reasons: the countdown ends, nothing else changes
+    assert s.warning_seconds is None and s.state is State.RESULTS
+    clock.advance(warn - 1)  # past the wipe, counted from before the touch
+    assert not s.handle(I.Tick())
+    assert s.state is State.RESULTS and s.visit is not None and s.warning_seconds is None
+    assert not s.handle(I.Touched())  # without a countdown a touch changes nothing to redraw
+
+
 def test_callback_request():
     s, _, sink = drive_to(State.SERVICE)
     s.handle(I.Submit("12"))
@@ -371,7 +419,7 @@ def test_no_reference_to_the_card_survives_the_visit(ending):
         s.handle(I.Cancel())
     gc.collect()
     assert visit_ref() is None and card_ref() is None and (inner_ref is None or inner_ref() is None)
-    assert not any(isinstance(o, Visit) for o in gc.get_objects())
+    assert not any(type(o) is Visit for o in gc.get_objects())  # type(): a dead weakproxy (Kivy's) raises on isinstance
 
 
 def test_every_warning_leaves_at_least_20_seconds():
