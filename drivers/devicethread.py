@@ -23,6 +23,7 @@ class DeviceThread:
         """Close whatever the loop held open (called after the thread has stopped)."""
 
     def start(self) -> Self:
+        self._stop.clear()  # a stopped device may be started again
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
         return self

@@ -19,6 +19,7 @@ log = logging.getLogger("drivers.ioboard")
 class BoardState:
     _proto: Any
     _call_named: Any
+    rearm_on_connect: bool
     _emit: Any
 
     # --- board state --------------------------------------------------------------------------
@@ -26,6 +27,13 @@ class BoardState:
         assert self._proto is not None and self._proto.dictionary is not None
         dictionary = self._proto.dictionary
         status = dictionary.status(self._call_named("get_status"))
+        if status.state == "shutdown" and self.rearm_on_connect:
+            # Left there by the last run (its `shutdown` on the way down, or a board error): the
+            # watchdog is disarmed until a host clears it, and a starting kiosk is that host.
+            log.warning("ioboard: board was in shutdown (%s); clearing it", status.shutdown_reason)
+            status = dictionary.status(self._call_named("clear_shutdown"))
+        if status.state == "shutdown":
+            return status  # a board in shutdown takes no config; left as found
         expected = dictionary.config_crc(self.config)
         if "configured" not in status.flags or status.config_crc != expected:
             status = dictionary.status(self._call_named("config", *self.config.values()))

@@ -183,15 +183,20 @@ class Dictionary:
         return name, fields, tuple(items)
 
     def status(self, reply: Reply) -> BoardStatus:
+        """The status in a reply; IoBoardError when its values are outside the dictionary's lists
+        (a frame with a good CRC can still carry them: a firmware of another build, a bug)."""
         f = reply.fields
-        flags = frozenset(n for i, n in enumerate(self.doc["flags"]) if f["flags"] & (1 << i))
-        reasons = self.doc["shutdown_reasons"]
-        return BoardStatus(
-            state=self.doc["states"][f["state"]], flags=flags, led=self.doc["patterns"][f["led"]],
-            boot_id=f["boot_id"], temperature_c=f["temp_centi"] / 100, uptime_ms=f["uptime_ms"],
-            config_crc=f["config_crc"], pending=f["pending"], overflow=f["overflow"],
-            shutdown_reason=reasons[f["shutdown_reason"]] if f["shutdown_reason"] < len(reasons) else "unknown",
-            latches=tuple(latch_from(i) for i in reply.items))
+        try:
+            flags = frozenset(n for i, n in enumerate(self.doc["flags"]) if f["flags"] & (1 << i))
+            reasons = self.doc["shutdown_reasons"]
+            return BoardStatus(
+                state=self.doc["states"][f["state"]], flags=flags, led=self.doc["patterns"][f["led"]],
+                boot_id=f["boot_id"], temperature_c=f["temp_centi"] / 100, uptime_ms=f["uptime_ms"],
+                config_crc=f["config_crc"], pending=f["pending"], overflow=f["overflow"],
+                shutdown_reason=reasons[f["shutdown_reason"]] if f["shutdown_reason"] < len(reasons) else "unknown",
+                latches=tuple(latch_from(i) for i in reply.items))
+        except (IndexError, KeyError, TypeError) as exc:
+            raise IoBoardError(f"{reply.name} reply out of the dictionary's range: {exc!r}") from None
 
 
 def latch_from(item: dict[str, Any]) -> Latch:
@@ -254,6 +259,8 @@ class HostProtocol:
             return Nak(seq)
         if kind == fr.KIND_RESP:
             if cmd == IDENTIFY_REPLY and (self.dictionary is None or cmd not in self.dictionary.replies):
+                if len(payload) < 2:
+                    return Dropped(len(payload))
                 return Reply(seq, "identify", {"offset": struct.unpack("<H", payload[:2])[0]}, (), payload[2:])
             if self.dictionary is None:
                 return Dropped(len(payload))

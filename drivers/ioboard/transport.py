@@ -46,11 +46,28 @@ class LinkError(Exception):
     """The board stopped acknowledging, or a reply never came; the link is reopened."""
 
 
+class PortBusy(OSError):
+    """Another process holds the board's port (the kiosk, when a technician runs the doctor)."""
+
+
 def open_serial(port: str, baudrate: int) -> Any:
-    """Factory seam (OctoPrint's _open_serial): tests and the demo may pass another."""
+    """Factory seam (OctoPrint's _open_serial): tests and the demo may pass another.
+
+    The port is locked (flock, as pyserial's `exclusive`): a second opener would send its own
+    RESET and take bytes meant for the first, and both would see a broken link."""
+    import fcntl
+
     import serial  # lazy: the codec and the simulator work without pyserial
 
-    return serial.serial_for_url(port, baudrate=baudrate, timeout=0.005, write_timeout=1.0)
+    link = serial.serial_for_url(port, baudrate=baudrate, timeout=0.005, write_timeout=1.0)
+    try:
+        fcntl.flock(link.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        link.close()
+        raise PortBusy(f"{port} is in use by another process") from None
+    except (AttributeError, OSError):  # a URL handler without a file descriptor: nothing to lock
+        pass
+    return link
 
 
 class _Job:
@@ -70,8 +87,11 @@ class SerialIoBoard(DeviceThread, BoardState):
                  config: BoardConfig | None = None, baudrate: int = 115200, rto: float = 0.05,
                  rto_max: float = 1.0, max_timeouts: int = 6, reply_timeout: float = 0.5, retries: int = 3,
                  status_interval: float = 0.5, reconnect_interval: float = 0.5,
-                 opener: Callable[[str, int], Any] = open_serial) -> None:
+                 opener: Callable[[str, int], Any] = open_serial, rearm_on_connect: bool = True) -> None:
+        """`rearm_on_connect`: a board found in shutdown is cleared (its watchdog armed again) on
+        connect; the kiosk wants that, a diagnosis without the kiosk running must not."""
         self.port_name = port
+        self.rearm_on_connect = rearm_on_connect
         self.on_event = on_event or (lambda event: None)
         self.config = config or BoardConfig()
         self.baudrate = baudrate
@@ -162,11 +182,19 @@ class SerialIoBoard(DeviceThread, BoardState):
                 except (OSError, LinkError, IoBoardError) as exc:
                     self._lost(f"connect failed: {exc}")
                     self._stop.wait(self.reconnect_interval)
+                except Exception as exc:  # noqa: BLE001 - as below
+                    log.exception("ioboard: unexpected error while connecting")
+                    self._lost(f"connect failed: unexpected error: {exc!r}")
+                    self._stop.wait(self.reconnect_interval)
                 continue
             try:
                 self._cycle()
-            except (OSError, LinkError) as exc:
+            except (OSError, LinkError, IoBoardError) as exc:
                 self._lost(str(exc))
+                self._stop.wait(self.reconnect_interval)
+            except Exception as exc:  # noqa: BLE001 - this thread feeds the watchdog: it must not die
+                log.exception("ioboard: unexpected error; reopening the link")
+                self._lost(f"unexpected error: {exc!r}")
                 self._stop.wait(self.reconnect_interval)
 
     def _cycle(self) -> None:

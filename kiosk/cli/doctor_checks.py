@@ -186,23 +186,31 @@ IoBoardConnect = Callable[[str, float], tuple[str, object]]  # (port, timeout) -
 def _lazy_ioboard_connect(port: str, timeout: float) -> tuple[str, object]:
     import threading
 
-    from drivers.ioboard.events import BoardConnected
+    from drivers.ioboard.events import BoardConnected, BoardDisconnected
     from drivers.ioboard.transport import SerialIoBoard
 
     got: list[BoardConnected] = []
+    why: list[str] = []
     seen = threading.Event()
 
     def on_event(event: object) -> None:
         if isinstance(event, BoardConnected):
             got.append(event)
             seen.set()
+        elif isinstance(event, BoardDisconnected):
+            why.append(event.reason)
+            if "in use by another process" in event.reason:
+                seen.set()  # no use waiting: the kiosk holds it
 
-    board = SerialIoBoard(port, on_event, reconnect_interval=timeout).start()
+    # Looking only: a board left in shutdown stays there (armed, it would cut the power of a Pi whose
+    # kiosk is stopped for the technician), and the doctor says so.
+    board = SerialIoBoard(port, on_event, reconnect_interval=timeout, rearm_on_connect=False).start()
     try:
-        if not seen.wait(timeout):
-            raise TimeoutError(f"no version handshake within {timeout:.1f} s")
+        seen.wait(timeout)
     finally:
         board.stop()
+    if not got:
+        raise TimeoutError(f"no version handshake within {timeout:.1f} s" + (f" ({why[-1]})" if why else ""))
     return got[0].version, got[0].status
 
 
@@ -225,6 +233,11 @@ def check_ioboard(port: str | None, *, connect: IoBoardConnect = _lazy_ioboard_c
     try:
         version, status = connect(port, timeout)
     except Exception as exc:
+        if "in use by another process" in str(exc):
+            return [warn(check, f"{port}: in use by the running kiosk, not probed",
+                         "its state is in the kiosk's heartbeat; to probe: systemctl stop estation-ui, "
+                         "estation doctor, systemctl start estation-ui"),
+                    warn("tamper", "unknown: the kiosk holds the IO board")]
         return [fail(check, f"{port}: opened, but no version handshake: {exc}",
                      "replug the board; if its LEDs stay dark or blink green briefly forever, "
                      "flash it again (`estation flash`)"),

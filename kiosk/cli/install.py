@@ -240,7 +240,10 @@ def plan_install(root: Path, *, config_text: str | None, user: str = DEFAULT_USE
 
     something = any(c.pending for c in changes)
     for argv, what in ((("systemctl", "daemon-reload"), "reload systemd units"),
-                       (("udevadm", "control", "--reload"), "reload udev rules")):
+                       (("udevadm", "control", "--reload"), "reload udev rules"),
+                       # reload alone "does not apply any changes to already existing devices" (udevadm(8)):
+                       # the reader, printer and board plugged in before the rules came get their names now
+                       (("udevadm", "trigger", "--subsystem-match=tty", "--action=add"), "name the plugged-in devices")):
         command = Change("command", None, what, argv=argv, root=root)
         if not something:
             command = _replace(command, state="done", reason="nothing changed")

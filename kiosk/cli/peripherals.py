@@ -42,6 +42,7 @@ class PeripheralReport:
     def __init__(self, sync_dir: Path) -> None:
         self.path = sync_dir / "peripherals.json"
         self.state = {"id_reader": "absent", "printer": "absent", "io_board": "absent", "tamper": "unknown"}
+        self._board_seen = False  # a board never seen is absent (kiosks without one); one that went away, a fault
         self._lock = threading.Lock()
 
     def set(self, **states: str) -> None:
@@ -58,9 +59,10 @@ class PeripheralReport:
         from drivers.ioboard.events import BoardConnected, BoardDisconnected, TamperChanged, TamperLatched
 
         if isinstance(event, BoardConnected):
+            self._board_seen = True
             self.set(io_board="ok")
         elif isinstance(event, BoardDisconnected):
-            self.set(io_board="fault", tamper="unknown")
+            self.set(io_board="fault" if self._board_seen else "absent", tamper="unknown")
         elif isinstance(event, TamperLatched):
             log.warning("enclosure opened (tamper latch %s)", event.latch_id)
             self.set(tamper="open")

@@ -68,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
                             jobs_index=data_dir / "jobs.sqlite", lang=config.station.language,
                             policy_dir=policy_pack_dir(sync_dir))
     sims, reader_port, printer_port = _simulated_ports(config, data_dir)
-    board = Path("/dev/estation-ioboard")
+    # The udev name even when it is not there yet: the transport reopens it by name, so a board that
+    # enumerates late (or is replugged) still gets its heartbeats; until then it counts as absent.
     devices = StationDevices(session=session, sync_dir=sync_dir, reader_port=reader_port, printer_port=printer_port,
-                             board_port=str(board) if board.exists() else None, lang=config.station.language,
+                             board_port="/dev/estation-ioboard", lang=config.station.language,
                              baudrate=config.devices.idcard.baudrate,
                              poll_interval=config.devices.idcard.poll_interval_ms / 1000)
     pin_file = Path(args.technician_pin_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -285,6 +286,35 @@ def test_ioboard_identify_and_tamper_through_the_simulator():
     assert mute[0].status is Status.FAIL and "no version handshake" in mute[0].detail and "flash" in mute[0].hint
     assert doctor_checks.check_ioboard(None, connect=lambda *a: 1 / 0)[0].status in (Status.WARN, Status.FAIL)
     assert doctor_checks.check_ioboard("/dev/estation-nonexistent")[0].status is Status.FAIL  # named: must exist
+
+
+def test_ioboard_held_by_the_running_kiosk_is_a_warning_and_left_alone():
+    from drivers.ioboard.events import BoardConnected
+    from drivers.ioboard.sim import SimulatedBoard
+    from drivers.ioboard.transport import SerialIoBoard
+
+    with SimulatedBoard() as sim:
+        seen = []
+        with SerialIoBoard(sim.port, seen.append) as kiosk:
+            deadline = time.monotonic() + 5
+            while not kiosk.connected and time.monotonic() < deadline:
+                time.sleep(0.02)
+            device, tamper = doctor_checks.check_ioboard(sim.port, timeout=1.0)
+            assert device.status is Status.WARN and "in use by the running kiosk" in device.detail, device
+            assert "systemctl stop estation-ui" in device.hint and tamper.status is Status.WARN
+            time.sleep(0.3)
+            assert kiosk.connected and kiosk.stats["reconnects"] == 0 and kiosk.stats["resyncs"] == 0
+        assert sum(isinstance(e, BoardConnected) for e in seen) == 1
+
+
+def test_ioboard_in_shutdown_is_reported_not_cleared():
+    from drivers.ioboard.sim import SimulatedBoard
+
+    with SimulatedBoard() as sim:
+        sim.board.enter_shutdown(1)
+        device, _ = doctor_checks.check_ioboard(sim.port)
+        assert device.status is Status.FAIL and "shutdown" in device.detail and "clears it" in device.hint
+        assert sim.board.state == 1  # still disarmed: the doctor only looks
 
 
 def test_clock_skew_thresholds():

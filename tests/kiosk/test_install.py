@@ -65,6 +65,12 @@ def test_first_install_lands_files_with_modes_and_planned_owners(tmp_path):
     assert load_config(tmp_path / "etc/estation/estation.toml").station.data_dir == Path("/var/lib/estation")
 
 
+def test_new_rules_name_the_devices_already_plugged_in(tmp_path):
+    commands = [c.argv for c in plan_install(tmp_path, config_text=CONFIG) if c.kind == "command"]
+    reload_at = commands.index(("udevadm", "control", "--reload"))
+    assert commands[reload_at + 1] == ("udevadm", "trigger", "--subsystem-match=tty", "--action=add")
+
+
 def test_second_run_changes_nothing_and_says_so(tmp_path):
     install_station(tmp_path, CONFIG)
     before = snapshot(tmp_path)

@@ -138,3 +138,59 @@ def test_no_board_reports_disconnected_once(tmp_path):
         time.sleep(0.3)
     assert len(log.of(BoardDisconnected)) == 1
     assert isinstance(IoBoardError("x"), Exception)
+
+
+# --- the thread that feeds the watchdog never dies; a board left in shutdown -----------------------------
+
+def test_a_board_that_reboots_into_shutdown_is_cleared_and_the_thread_lives(sim, client):
+    """Found by review: config refused in shutdown raised IoBoardError out of the I/O thread, which
+    died with `connected` still True; the board then cut the Pi's power for want of heartbeats."""
+    sim.reboot()
+    sim.board.enter_shutdown(2)
+    client.log.wait_for(BoardRebooted, timeout=3.0)
+    assert wait_until(lambda: sim.board.state == 0 and sim.board.configured, 3.0)  # cleared, configured
+    assert client._thread.is_alive() and client.connected
+    client.heartbeat()
+    assert wait_until(lambda: client.stats["heartbeats"] >= 1, 2.0)
+
+
+def test_a_status_outside_the_dictionary_drops_the_link_not_the_thread(sim, client):
+    sim.board.state = 2  # a value no state name has: a good CRC around a bad value
+    event = client.log.wait_for(BoardDisconnected, timeout=3.0)
+    assert "out of the dictionary's range" in event.reason
+    assert client._thread.is_alive() and not client.connected
+    sim.board.state = 0
+    client.log.wait_for(BoardConnected, timeout=3.0)
+
+
+def test_a_board_found_in_shutdown_at_start_is_cleared_by_the_kiosk_only(sim):
+    sim.board.enter_shutdown(1)  # the last run's `shutdown` on its way down
+    looking = connect(sim, rearm_on_connect=False)  # the doctor
+    try:
+        assert looking.last_status.state == "shutdown" and sim.board.state == 1
+    finally:
+        looking.stop()
+    kiosk = connect(sim)
+    try:
+        assert kiosk.last_status.state == "running" and sim.board.state == 0
+    finally:
+        kiosk.stop()
+
+
+def test_a_second_opener_is_refused_while_the_kiosk_holds_the_port(sim, client):
+    log = EventLog()
+    with SerialIoBoard(sim.port, log, **FAST) as other:
+        event = log.wait_for(BoardDisconnected)
+        assert "in use by another process" in event.reason and not other.connected
+    time.sleep(0.2)
+    assert client.connected and client.stats["resyncs"] == 0 and client.stats["reconnects"] == 0
+
+
+def test_a_stopped_transport_starts_again(sim):
+    client = connect(sim)
+    client.stop()
+    client.start()
+    try:
+        assert wait_until(lambda: client.connected, 5.0) and client._thread.is_alive()
+    finally:
+        client.stop()
