@@ -1,4 +1,4 @@
-"""`estation-central`: serve | token create | operator-token create | keys | devices | revoke |
+"""`estation-central`: serve | token create | operator-token create|list|revoke | keys | devices | revoke |
 receipt check | feeds.
 
 Every command that takes --db creates or migrates the database (and central's keys) first.
@@ -58,6 +58,11 @@ def build_parser() -> _Parser:
     op = sub.add_parser("operator-token", help="operator bearer tokens").add_subparsers(
         dest="op_command", metavar="ACTION", parser_class=_Parser, required=True)
     with_db(op.add_parser("create", help="print a new operator token")).set_defaults(handler=cmd_operator_token)
+    with_db(op.add_parser("list", help="list operator tokens by id (never the tokens)")).set_defaults(
+        handler=cmd_operator_token_list)
+    revoke_op = with_db(op.add_parser("revoke", help="revoke an operator token and end its dashboard sessions"))
+    revoke_op.add_argument("token_id", metavar="ID", help="the id `operator-token list` shows (or a unique prefix)")
+    revoke_op.set_defaults(handler=cmd_operator_token_revoke)
 
     with_db(sub.add_parser("keys", help="print central's public keys")).set_defaults(handler=cmd_keys)
     with_db(sub.add_parser("devices", help="list devices as JSON")).set_defaults(handler=cmd_devices)
@@ -123,6 +128,19 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 def cmd_operator_token(args: argparse.Namespace) -> int:
     print(_central(args).create_operator_token())
+    return 0
+
+
+def cmd_operator_token_list(args: argparse.Namespace) -> int:
+    for token_id, created_at in _central(args).operator_tokens():
+        print(f"{token_id}  created {created_at}")
+    return 0
+
+
+def cmd_operator_token_revoke(args: argparse.Namespace) -> int:
+    if not _central(args).revoke_operator_token(args.token_id):
+        raise UsageError(f"no single operator token with id {args.token_id!r} (see `operator-token list`)")
+    print(f"revoked {args.token_id}; its dashboard sessions are ended")
     return 0
 
 

@@ -17,6 +17,8 @@ from sync.protocol.request_auth import MAX_SKEW_S, AuthHeaders, parse_auth_heade
 from sync.protocol.timefmt import format_unix
 
 PRUNE_EVERY_S = 60.0
+DASHBOARD_SESSION_S = 12 * 3600  # a browser's login lasts a working day; the token itself is never stored there
+OPERATOR_TOKEN_ID_CHARS = 12  # how `operator-token list` and `revoke` name a token: its hash's first hex
 LIMITS = {"max_body_bytes": 4194304, "max_batch": 500, "max_payload_bytes": 65536}
 
 
@@ -63,6 +65,31 @@ class Central:
         token = new_operator_token()
         self.repo.add_operator_token(token_hash=token_hash(token), now_text=self.now_text())
         return token
+
+    def operator_tokens(self) -> list[tuple[str, str]]:
+        """(id, created_at) per operator token: the id is its hash's first hex, never the token."""
+        return [(h[:OPERATOR_TOKEN_ID_CHARS], created) for h, created in self.repo.operator_tokens()]
+
+    def revoke_operator_token(self, token_id: str) -> bool:
+        """False unless `token_id` names exactly one token; its dashboard sessions end with it."""
+        token_id = token_id.strip().lower()
+        matches = [h for h, _ in self.repo.operator_tokens() if h.startswith(token_id)] if token_id else []
+        return len(matches) == 1 and self.repo.revoke_operator_token(token_hash=matches[0])
+
+    def start_dashboard_session(self, token: str) -> str | None:
+        """A new session id for a browser (its cookie), or None when the token is not an operator's."""
+        if not token or not self.repo.operator_token_known(token_hash=token_hash(token)):
+            return None
+        session = "ds_" + b64u_encode(secrets.token_bytes(32))
+        self.repo.add_dashboard_session(session_hash=token_hash(session), token_hash=token_hash(token),
+                                        expires_at=self.now() + DASHBOARD_SESSION_S)
+        return session
+
+    def dashboard_session_ok(self, session: str) -> bool:
+        return bool(session) and self.repo.dashboard_session_valid(session_hash=token_hash(session), now=self.now())
+
+    def end_dashboard_session(self, session: str) -> None:
+        self.repo.end_dashboard_session(session_hash=token_hash(session))
 
     def check_operator(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").partition(" ")

@@ -28,6 +28,15 @@ def test_token_operator_token_and_keys(tmp_path, capsys):
     assert code == 0 and re.fullmatch(r"et_[A-Za-z0-9_-]{32}\n", out)
     code, out, _ = run(["operator-token", "create", "--db", db], capsys)
     assert code == 0 and len(out.strip().splitlines()) == 1
+    token = out.strip()
+    code, listed, _ = run(["operator-token", "list", "--db", db], capsys)
+    token_id = listed.split()[0]
+    assert code == 0 and re.fullmatch(r"[0-9a-f]{12}", token_id) and token not in listed
+    code, _, err = run(["operator-token", "revoke", "--db", db, "ffffffffffff0"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "no single operator token" in err
+    code, out, _ = run(["operator-token", "revoke", "--db", db, token_id], capsys)
+    assert code == 0 and "revoked" in out
+    assert run(["operator-token", "list", "--db", db], capsys)[1] == ""
     code, out, _ = run(["keys", "--db", db], capsys)
     lines = out.splitlines()
     assert code == 0 and [line.split()[0] for line in lines] == ["receipt", "record", "feed"]

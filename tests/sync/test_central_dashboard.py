@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from conftest import start_central
+from sync.central.service import token_hash
 from sync.protocol.jsonprofile import canonical
 from sync_helpers import Device
 
@@ -93,8 +94,57 @@ def test_table_states_and_filters(central):
     assert problems["通州 e 站 07"] == "backlog quarantine gaps stale_feed feed_refused"
     late = httpx.get(central.url + "/dashboard?status=offline", headers={"Authorization": f"Bearer {token}"}).text
     assert fleet["东城 e 站 04"].device_id in late and fleet["朝阳 e 站 01"].device_id not in late
-    paper = httpx.get(central.url + "/dashboard?problem=paper_out", cookies={"estation_operator": token}).text
+    paper = httpx.get(central.url + "/dashboard?problem=paper_out", headers={"Authorization": f"Bearer {token}"}).text
     assert fleet["朝阳 e 站 01"].device_id in paper and fleet["海淀 e 站 02"].device_id not in paper
+
+
+def _log_in(central, token: str) -> httpx.Client:
+    browser = httpx.Client(base_url=central.url)
+    r = browser.post("/dashboard/login", content=f"token={token}",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    return browser
+
+
+def test_the_browser_keeps_a_session_id_never_the_token(central):
+    token = central.central.create_operator_token()
+    browser = _log_in(central, token)
+    cookie = browser.cookies["estation_operator"]
+    assert cookie.startswith("ds_") and token not in cookie
+    assert browser.get("/dashboard").status_code == 200
+    stolen = dict(browser.cookies)
+    assert browser.post("/dashboard/logout").status_code == 303
+    assert "estation_operator" not in browser.cookies
+    replayed = httpx.get(central.url + "/dashboard", cookies=stolen)  # a copy of the cookie, after logout
+    assert replayed.status_code == 401 and "session ended" in replayed.text
+    browser.close()
+
+
+def test_a_revoked_token_ends_its_sessions_and_expired_sessions_end(central):
+    token, other = central.central.create_operator_token(), central.central.create_operator_token()
+    browser, second = _log_in(central, token), _log_in(central, other)
+    ids = dict(central.central.operator_tokens())
+    assert len(ids) == 2 and all(len(i) == 12 for i in ids)
+    mine = next(i for i in ids if token_hash(token).startswith(i))
+    assert central.central.revoke_operator_token(mine)
+    assert browser.get("/dashboard").status_code == 401
+    assert httpx.get(central.url + "/dashboard", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert second.get("/dashboard").status_code == 200  # the other operator is untouched
+    central.clock.shift += 12 * 3600 + 1
+    assert second.get("/dashboard").status_code == 401  # a working day, then log in again
+    assert not central.central.revoke_operator_token(mine) and not central.central.revoke_operator_token("")
+    browser.close()
+    second.close()
+
+
+def test_logout_from_another_site_logs_no_one_out(central):
+    token = central.central.create_operator_token()
+    browser = _log_in(central, token)
+    # Another site's auto-submitted form: the SameSite=Strict cookie does not come along.
+    forged = httpx.post(central.url + "/dashboard/logout", headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 303 and "set-cookie" not in forged.headers
+    assert browser.get("/dashboard").status_code == 200
+    browser.close()
 
 
 def test_labels_are_escaped(central):

@@ -175,6 +175,31 @@ class Repository:
         return self._run(lambda ex: ex("SELECT 1 FROM operator_tokens WHERE token_hash = ?",
                                        (token_hash,)).fetchone()) is not None
 
+    def operator_tokens(self) -> list[tuple[str, str]]:
+        """(token hash, created_at), oldest first."""
+        return self._run(lambda ex: ex("SELECT token_hash, created_at FROM operator_tokens "
+                                       "ORDER BY created_at, token_hash").fetchall())
+
+    def revoke_operator_token(self, *, token_hash: str) -> bool:
+        """Delete the token and every dashboard session opened with it, in one transaction."""
+        def work(ex):
+            ex("DELETE FROM dashboard_sessions WHERE token_hash = ?", (token_hash,))
+            return ex("DELETE FROM operator_tokens WHERE token_hash = ?", (token_hash,)).rowcount == 1
+        return self._run(work)
+
+    def add_dashboard_session(self, *, session_hash: str, token_hash: str, expires_at: float) -> None:
+        self._run(lambda ex: ex("INSERT INTO dashboard_sessions (session_hash, token_hash, expires_at) "
+                                "VALUES (?, ?, ?)", (session_hash, token_hash, expires_at)))
+
+    def dashboard_session_valid(self, *, session_hash: str, now: float) -> bool:
+        """Not expired, and its operator token not revoked since."""
+        return self._run(lambda ex: ex(
+            "SELECT 1 FROM dashboard_sessions s JOIN operator_tokens t ON t.token_hash = s.token_hash "
+            "WHERE s.session_hash = ? AND s.expires_at > ?", (session_hash, now)).fetchone()) is not None
+
+    def end_dashboard_session(self, *, session_hash: str) -> None:
+        self._run(lambda ex: ex("DELETE FROM dashboard_sessions WHERE session_hash = ?", (session_hash,)))
+
     # ------------------------------------------------------------- enrollment
 
     def enroll(self, *, device_id: str, public_key: bytes, token_hash: str, hardware_id: str,
@@ -271,6 +296,7 @@ class Repository:
         def work(ex):
             ex("DELETE FROM nonces WHERE seen < ?", (now - NONCE_TTL_S,))
             ex("DELETE FROM heartbeats WHERE received < ?", (now - HEARTBEAT_HISTORY_S,))
+            ex("DELETE FROM dashboard_sessions WHERE expires_at <= ?", (now,))
         self._run(work)
 
     # ------------------------------------------------------------- records

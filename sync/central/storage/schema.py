@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS enroll_tokens (
     token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, uses_left INTEGER NOT NULL,
     expires_at {real} NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS operator_tokens (token_hash TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dashboard_sessions (
+    session_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, expires_at {real} NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY, public_key {blob} NOT NULL, token_hash TEXT NOT NULL, label TEXT NOT NULL,
     hardware_id TEXT NOT NULL, software_version TEXT NOT NULL, enrolled_at TEXT NOT NULL,

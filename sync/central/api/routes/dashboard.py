@@ -1,6 +1,8 @@
 """Fleet dashboard routes: GET /dashboard and GET /dashboard/receipt (a resident's receipt token
-checked; operator token as Bearer header or cookie),
-POST /dashboard/login (form with the token → HttpOnly cookie), POST /dashboard/logout.
+checked; operator token as Bearer header, or a login session's cookie),
+POST /dashboard/login (form with the token → a server-side session, its id in an HttpOnly cookie:
+the token itself never sits in a browser profile, and a session ends on logout, after 12 h, or
+when its token is revoked), POST /dashboard/logout.
 
 Without a valid token the answer is 401 with the login form and no fleet data.
 The form body is parsed by hand (urlencoded), so no python-multipart dependency.
@@ -18,6 +20,7 @@ from sync.central.api.http import SMALL_BODY, CentralDep, read_body
 from sync.central.dashboard import render_dashboard, render_login, render_receipt_check
 from sync.central.errors import ApiError
 from sync.central.receipt_tokens import MAX_TOKEN_CHARS, check_receipt_token
+from sync.central.service import DASHBOARD_SESSION_S
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 COOKIE = "estation_operator"
@@ -40,14 +43,16 @@ def _is_operator(central, authorization: str | None) -> bool:
 
 
 async def _refused(request: Request, central) -> HTMLResponse | None:
-    """The login page unless the request carries an operator token (header or cookie)."""
+    """The login page unless the request carries an operator token (header) or a live session (cookie)."""
     authorization = request.headers.get("authorization")
-    cookie = request.cookies.get(COOKIE)
-    if not authorization and cookie:
-        authorization = f"Bearer {cookie}"
-    if not await run_in_threadpool(_is_operator, central, authorization):
-        return _login_page("token not accepted" if authorization else "")
-    return None
+    if authorization:
+        if await run_in_threadpool(_is_operator, central, authorization):
+            return None
+        return _login_page("token not accepted")
+    session = request.cookies.get(COOKIE, "")
+    if session and await run_in_threadpool(central.dashboard_session_ok, session):
+        return None
+    return _login_page("session ended: log in again" if session else "")
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -78,16 +83,22 @@ async def login(request: Request, central: CentralDep) -> Response:
         token = parse_qs(raw.decode("utf-8"), max_num_fields=4).get("token", [""])[0].strip()
     except (UnicodeDecodeError, ValueError):
         token = ""
-    if not token or not await run_in_threadpool(_is_operator, central, f"Bearer {token}"):
+    session = await run_in_threadpool(central.start_dashboard_session, token)
+    if session is None:
         return _login_page("token not accepted")
     response = RedirectResponse("/dashboard", status_code=303, headers=HEADERS)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/dashboard",
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    response.set_cookie(COOKIE, session, httponly=True, samesite="strict", path="/dashboard",
+                        secure=request.url.scheme == "https", max_age=DASHBOARD_SESSION_S)
     return response
 
 
 @router.post("/dashboard/logout")
-async def logout() -> Response:
+async def logout(request: Request, central: CentralDep) -> Response:
+    """Ends the session the cookie names.  A request without the cookie changes nothing: the cookie
+    is SameSite=Strict, so another site's form posting here arrives without it and logs no one out."""
     response = RedirectResponse("/dashboard", status_code=303, headers=HEADERS)
-    response.delete_cookie(COOKIE, path="/dashboard")
+    session = request.cookies.get(COOKIE, "")
+    if session:
+        await run_in_threadpool(central.end_dashboard_session, session)
+        response.delete_cookie(COOKIE, path="/dashboard")
     return response
