@@ -120,4 +120,4 @@ class Tick:
 
 Intent = (CardPlaced | CardRemoved | CardUnreadable | Continue | Consent | Answer | Apply | Confirm | SearchJobs
           | Search | ShowPosting | RegisterInterest | RequestCallback | ReportStatus | Submit | GiveFeedback | Back
-          | Cancel | Tick)
+          | Cancel | Tick | Touched)

@@ -25,14 +25,18 @@ def write_durably(directory: Path, name: str, data: bytes, *, mode: int = 0o600)
     tmp = directory / f"{TMP_PREFIX}{name}.{os.getpid()}.{secrets.token_hex(4)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    final = directory / name
-    os.replace(tmp, final)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        final = directory / name
+        os.replace(tmp, final)
+    except BaseException:  # a full disk retried in a loop must not leave a temp file per attempt
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(directory)
     return final
 

@@ -74,7 +74,8 @@ class StationApp(App):
         self._title_taps: list[float] = []
         self._monotonic = monotonic  # touch timing (tap guard, technician gesture); tests replay it
         self._last_screen = ""
-        self._screen_shown_at = float("-inf")  # when the current screen appeared
+        self._screen_shown_at = float("-inf")  # when the current screen (or question) appeared
+        self._shown: tuple = ()
         self._had_visit = False
         self.first_frame_at: float | None = None
         self._tick_event = None
@@ -167,8 +168,11 @@ class StationApp(App):
         footer.notice.text = h["error"] or h["notice"]
         footer.large_text.text = p.t("button.large_text")
         footer.mute.text = p.t("button.unmute") if self.muted else p.t("button.mute")
-        if name != self._last_screen:
+        shown = (name, getattr(self.session.question, "fact", None))  # the next question is a new screen too
+        if shown != self._shown:
+            self._shown = shown
             self._screen_shown_at = self._monotonic()
+        if name != self._last_screen:
             if name == "attract" and self._last_screen:
                 self._reset_preferences()  # the next person starts from the station's defaults
             self._last_screen = name

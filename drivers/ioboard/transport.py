@@ -53,21 +53,18 @@ class PortBusy(OSError):
 def open_serial(port: str, baudrate: int) -> Any:
     """Factory seam (OctoPrint's _open_serial): tests and the demo may pass another.
 
-    The port is locked (flock, as pyserial's `exclusive`): a second opener would send its own
-    RESET and take bytes meant for the first, and both would see a broken link."""
-    import fcntl
+    The port is locked (pyserial's `exclusive`: flock before it touches the tty): a second opener
+    would send its own RESET and take bytes meant for the first, and both would see a broken link."""
+    import errno
 
     import serial  # lazy: the codec and the simulator work without pyserial
 
-    link = serial.serial_for_url(port, baudrate=baudrate, timeout=0.005, write_timeout=1.0)
     try:
-        fcntl.flock(link.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        link.close()
-        raise PortBusy(f"{port} is in use by another process") from None
-    except (AttributeError, OSError):  # a URL handler without a file descriptor: nothing to lock
-        pass
-    return link
+        return serial.serial_for_url(port, baudrate=baudrate, timeout=0.005, write_timeout=1.0, exclusive=True)
+    except serial.SerialException as exc:
+        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise PortBusy(f"{port} is in use by another process") from None
+        raise
 
 
 class _Job:

@@ -88,3 +88,14 @@ def test_install_refuses_a_directory_that_became_a_link(tmp_path):
     with pytest.raises(inst.InstallError, match="symbolic link"):
         inst._apply_one(change)
     assert _mode(target) == 0o755
+
+
+def test_a_failed_durable_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(durable.os, "write", full_disk)
+    for _ in range(3):  # a full disk, retried
+        with pytest.raises(OSError):
+            durable.write_durably(tmp_path, "feeds-status.json", b"{}")
+    assert list(tmp_path.iterdir()) == []

@@ -348,3 +348,16 @@ def test_english_screens_carry_no_hard_coded_chinese(station):
     assert "yuan" in row and "元" not in row
     st.send(I.ShowPosting("J1"))
     assert any("yuan/month" in line for line in st.app.presenter.posting()["lines"])
+
+
+def test_a_double_tap_does_not_answer_the_next_question_too(station):
+    st = station()
+    drive(st, "question")
+    first = st.session.question.fact
+    label = st.app.presenter.question()["choices"][0][1]
+    choice = next(b for b in st.buttons() if b.text == label)
+    x, y = choice.to_window(*choice.center)
+    st.tap(choice)
+    assert st.session.question is not None and st.session.question.fact != first  # the next one, same place
+    st.tap_now_at(x, y)  # the double tap's second touch
+    assert list(st.session.visit.answers) == [first]

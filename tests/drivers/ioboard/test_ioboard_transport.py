@@ -194,3 +194,22 @@ def test_a_stopped_transport_starts_again(sim):
         assert wait_until(lambda: client.connected, 5.0) and client._thread.is_alive()
     finally:
         client.stop()
+
+
+def test_a_refused_second_opener_leaves_the_kiosks_unread_bytes_alone():
+    import os
+
+    from drivers.ioboard.transport import PortBusy, open_serial
+
+    master, slave = os.openpty()
+    try:
+        kiosk = open_serial(os.ttyname(slave), 115200)
+        os.write(master, b"board bytes not yet read")
+        assert wait_until(lambda: kiosk.in_waiting == 24, 1.0)
+        with pytest.raises(PortBusy):
+            open_serial(os.ttyname(slave), 115200)  # the doctor, while the kiosk runs
+        assert kiosk.in_waiting == 24 and kiosk.read(24) == b"board bytes not yet read"
+        kiosk.close()
+    finally:
+        os.close(master)
+        os.close(slave)
