@@ -18,6 +18,9 @@ from pathlib import Path
 
 log = logging.getLogger("estation.ui.voice")
 VOICES = {"zh_CN": "cmn-latn-pinyin", "en": "en"}
+# Caches made before this marker existed may hold a greeting with a resident's name in it
+# (spoken until 2026-11): such a cache is emptied once.
+CACHE_MARK = ".catalogue-only"
 
 
 class Voice:
@@ -28,6 +31,14 @@ class Voice:
         self.espeak = shutil.which("espeak-ng")
         self.spoken: deque[str] = deque(maxlen=32)  # the last things asked to be said (tests, technician)
         self._sound = None
+        self._purge_old_cache()
+
+    def _purge_old_cache(self) -> None:
+        if not self.cache_dir.is_dir() or (self.cache_dir / CACHE_MARK).exists():
+            return
+        for old in self.cache_dir.glob("*.wav"):
+            old.unlink(missing_ok=True)
+        (self.cache_dir / CACHE_MARK).touch()
 
     def wav_for(self, text: str) -> Path | None:
         """The cached WAV of `text`, rendering it first if needed (None if espeak-ng is missing)."""
@@ -36,6 +47,7 @@ class Voice:
         path = self.cache_dir / f"{hashlib.sha256((self.voice + text).encode()).hexdigest()[:24]}.wav"
         if not path.exists():
             self.cache_dir.mkdir(parents=True, exist_ok=True)
+            (self.cache_dir / CACHE_MARK).touch()
             tmp = path.with_suffix(".tmp")
             # The text on stdin, not in argv (which `ps` shows to every user).
             subprocess.run([self.espeak, "-v", self.voice, "-s", "140", "-w", str(tmp), "--stdin"],

@@ -361,3 +361,16 @@ def test_a_double_tap_does_not_answer_the_next_question_too(station):
     assert st.session.question is not None and st.session.question.fact != first  # the next one, same place
     st.tap_now_at(x, y)  # the double tap's second touch
     assert list(st.session.visit.answers) == [first]
+
+
+def test_a_voice_cache_from_before_the_nameless_greeting_is_emptied_once(tmp_path):
+    from ui.voice import CACHE_MARK, Voice
+
+    old = tmp_path / "voice"
+    old.mkdir()
+    (old / "04d82a0ab2483a5ae91b6716.wav").write_bytes(b"RIFF a name")  # "张伟，您好", cached by an old build
+    voice = Voice(old)
+    assert not list(old.glob("*.wav")) and (old / CACHE_MARK).exists()
+    kept = voice.wav_for("请将身份证放在读卡区")
+    Voice(old)  # the next start keeps what the catalogue made
+    assert kept is not None and kept.exists()
