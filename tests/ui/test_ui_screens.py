@@ -170,12 +170,18 @@ def test_large_text_mode_reaches_30_dp(station):
                if isinstance(w, Label) and w.text and w is not st.app.root.ids.notice)
 
 
-def test_countdown_is_shown_before_the_wipe(station):
-    st = station()
-    drive(st, "question")
-    warn, wipe = st.session.config.timeouts[State.QUESTIONS]
+def into_countdown(st, target: str, state: State) -> tuple[float, float]:
+    """Drive to `target` and let it sit untouched into the warning; (warn, wipe) of its state."""
+    drive(st, target)
+    warn, wipe = st.session.config.timeouts[state]
     st.clock.advance(warn + 1)
     st.send(I.Tick())
+    return warn, wipe
+
+
+def test_countdown_is_shown_before_the_wipe(station):
+    st = station()
+    warn, wipe = into_countdown(st, "question", State.QUESTIONS)
     title = st.app.root.ids.header.ids.title.text
     assert str(int(wipe - warn - 1)) in title and title != st.app.presenter.t("app.title")
     st.screenshot("countdown")
@@ -300,10 +306,7 @@ def test_the_second_touch_of_a_double_tap_does_not_press_the_next_screens_button
 
 def test_a_touch_between_buttons_answers_the_countdown(station):
     st = station()
-    drive(st, "results")
-    warn, _ = st.session.config.timeouts[State.RESULTS]
-    st.clock.advance(warn + 1)
-    st.send(I.Tick())
+    into_countdown(st, "results", State.RESULTS)
     assert st.session.warning_seconds is not None
     title = st.app.root.ids.header.ids.title
     st.tap(title.parent)  # no button there: reading, scrolling
@@ -314,8 +317,7 @@ def test_a_countdown_second_does_not_rebuild_the_buttons_under_a_finger(station)
     st = station()
     drive(st, "question")
     before = [id(b) for b in st.buttons()]
-    warn, _ = st.session.config.timeouts[State.QUESTIONS]
-    st.clock.advance(warn + 1)
+    st.clock.advance(st.session.config.timeouts[State.QUESTIONS][0] + 1)
     for _ in range(3):
         st.clock.advance(1)
         st.send(I.Tick())
