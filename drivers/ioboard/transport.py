@@ -173,26 +173,20 @@ class SerialIoBoard(DeviceThread, BoardState):
     # --- the I/O thread -----------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self._port is None:
-                try:
-                    self._connect()
-                except (OSError, LinkError, IoBoardError) as exc:
-                    self._lost(f"connect failed: {exc}")
-                    self._stop.wait(self.reconnect_interval)
-                except Exception as exc:  # noqa: BLE001 - as below
-                    log.exception("ioboard: unexpected error while connecting")
-                    self._lost(f"connect failed: unexpected error: {exc!r}")
-                    self._stop.wait(self.reconnect_interval)
-                continue
+            connecting = self._port is None
             try:
-                self._cycle()
+                if connecting:
+                    self._connect()
+                else:
+                    self._cycle()
+                continue
             except (OSError, LinkError, IoBoardError) as exc:
-                self._lost(str(exc))
-                self._stop.wait(self.reconnect_interval)
+                reason = str(exc)
             except Exception as exc:  # noqa: BLE001 - this thread feeds the watchdog: it must not die
                 log.exception("ioboard: unexpected error; reopening the link")
-                self._lost(f"unexpected error: {exc!r}")
-                self._stop.wait(self.reconnect_interval)
+                reason = f"unexpected error: {exc!r}"
+            self._lost(f"connect failed: {reason}" if connecting else reason)
+            self._stop.wait(self.reconnect_interval)
 
     def _cycle(self) -> None:
         self._pump()
